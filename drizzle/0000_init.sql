@@ -1,0 +1,119 @@
+CREATE TABLE `activities` (
+	`id` bigint unsigned AUTO_INCREMENT NOT NULL,
+	`lead_id` bigint unsigned NOT NULL,
+	`type` varchar(64) NOT NULL,
+	`source_id` varchar(64),
+	`occurred_at` datetime(3) NOT NULL,
+	`data` json NOT NULL,
+	`created_at` datetime(3) NOT NULL,
+	CONSTRAINT `activities_id` PRIMARY KEY(`id`)
+);
+--> statement-breakpoint
+CREATE TABLE `idempotency_keys` (
+	`source_id` varchar(64) NOT NULL,
+	`idem_key` varchar(191) NOT NULL,
+	`request_hash` char(64) NOT NULL,
+	`status_code` smallint NOT NULL,
+	`response` json NOT NULL,
+	`lead_id` bigint unsigned,
+	`created_at` datetime(3) NOT NULL,
+	`expires_at` datetime(3) NOT NULL,
+	CONSTRAINT `idempotency_keys_source_id_idem_key_pk` PRIMARY KEY(`source_id`,`idem_key`)
+);
+--> statement-breakpoint
+CREATE TABLE `lead_events` (
+	`id` bigint unsigned AUTO_INCREMENT NOT NULL,
+	`lead_id` bigint unsigned NOT NULL,
+	`type` varchar(64) NOT NULL,
+	`actor_type` varchar(16) NOT NULL,
+	`actor_id` varchar(64),
+	`data` json NOT NULL,
+	`created_at` datetime(3) NOT NULL,
+	CONSTRAINT `lead_events_id` PRIMARY KEY(`id`)
+);
+--> statement-breakpoint
+CREATE TABLE `lead_identities` (
+	`kind` varchar(24) NOT NULL,
+	`value` varchar(191) NOT NULL,
+	`lead_id` bigint unsigned NOT NULL,
+	`created_at` datetime(3) NOT NULL,
+	CONSTRAINT `lead_identities_kind_value_pk` PRIMARY KEY(`kind`,`value`)
+);
+--> statement-breakpoint
+CREATE TABLE `leads` (
+	`id` bigint unsigned AUTO_INCREMENT NOT NULL,
+	`source_id` varchar(64) NOT NULL,
+	`stage` varchar(16) NOT NULL DEFAULT 'new',
+	`team_id` varchar(64),
+	`owner_id` varchar(64),
+	`version` int NOT NULL DEFAULT 1,
+	`name` varchar(128),
+	`phone` varchar(32),
+	`email` varchar(254),
+	`wechat` varchar(64),
+	`company` varchar(255),
+	`company_key` varchar(191),
+	`title` varchar(128),
+	`province` varchar(64),
+	`city` varchar(64),
+	`industry` varchar(64),
+	`company_size` int,
+	`company_size_text` varchar(64),
+	`budget` bigint,
+	`need` text,
+	`campaign` varchar(255),
+	`keyword` varchar(255),
+	`landing_page` varchar(2048),
+	`remark` text,
+	`external_id` varchar(191),
+	`tags` json NOT NULL,
+	`custom` json NOT NULL,
+	`score` int NOT NULL DEFAULT 0,
+	`fit_score` int NOT NULL DEFAULT 0,
+	`behaviour_score` int NOT NULL DEFAULT 0,
+	`grade` char(1) NOT NULL DEFAULT 'C',
+	`created_at` datetime(3) NOT NULL,
+	`updated_at` datetime(3) NOT NULL,
+	CONSTRAINT `leads_id` PRIMARY KEY(`id`)
+);
+--> statement-breakpoint
+CREATE TABLE `rejected_payloads` (
+	`id` bigint unsigned AUTO_INCREMENT NOT NULL,
+	`source_id` varchar(64),
+	`status` varchar(16) NOT NULL DEFAULT 'pending',
+	`reason_code` varchar(64) NOT NULL,
+	`issues` json NOT NULL,
+	`content_type` varchar(128),
+	`idempotency_key` varchar(191),
+	`request_id` varchar(64),
+	`body` mediumblob NOT NULL,
+	`replay_count` int NOT NULL DEFAULT 0,
+	`lead_id` bigint unsigned,
+	`received_at` datetime(3) NOT NULL,
+	`updated_at` datetime(3) NOT NULL,
+	CONSTRAINT `rejected_payloads_id` PRIMARY KEY(`id`)
+);
+--> statement-breakpoint
+CREATE TABLE `source_api_keys` (
+	`id` bigint unsigned AUTO_INCREMENT NOT NULL,
+	`source_id` varchar(64) NOT NULL,
+	`key_hash` char(64) NOT NULL,
+	`key_prefix` varchar(16) NOT NULL,
+	`label` varchar(128),
+	`created_at` datetime(3) NOT NULL,
+	`revoked_at` datetime(3),
+	CONSTRAINT `source_api_keys_id` PRIMARY KEY(`id`),
+	CONSTRAINT `source_api_keys_hash_uq` UNIQUE(`key_hash`)
+);
+--> statement-breakpoint
+CREATE INDEX `activities_lead_type_idx` ON `activities` (`lead_id`,`type`,`occurred_at`);--> statement-breakpoint
+CREATE INDEX `idempotency_keys_expires_idx` ON `idempotency_keys` (`expires_at`);--> statement-breakpoint
+CREATE INDEX `lead_events_lead_idx` ON `lead_events` (`lead_id`,`id`);--> statement-breakpoint
+CREATE INDEX `lead_events_type_created_idx` ON `lead_events` (`type`,`created_at`);--> statement-breakpoint
+CREATE INDEX `lead_identities_lead_idx` ON `lead_identities` (`lead_id`);--> statement-breakpoint
+CREATE INDEX `leads_team_stage_idx` ON `leads` (`team_id`,`stage`);--> statement-breakpoint
+CREATE INDEX `leads_owner_stage_idx` ON `leads` (`owner_id`,`stage`);--> statement-breakpoint
+CREATE INDEX `leads_source_created_idx` ON `leads` (`source_id`,`created_at`);--> statement-breakpoint
+CREATE INDEX `leads_created_idx` ON `leads` (`created_at`);--> statement-breakpoint
+CREATE INDEX `rejected_payloads_status_idx` ON `rejected_payloads` (`status`,`id`);--> statement-breakpoint
+CREATE INDEX `source_api_keys_source_idx` ON `source_api_keys` (`source_id`);

@@ -1,0 +1,85 @@
+/**
+ * The org config: one JSON(C) file the admin writes. Validated by `org-config.schema.json` (ajv) and
+ * by cross-reference checks in `load-org-config.ts`. Later issues add sections (routing, sla,
+ * calendars, digest) next to these; every section is optional except the ones below, so an old file
+ * keeps loading.
+ */
+export interface OrgConfig {
+  /** IANA timezone used where a team does not set its own. Default "Asia/Shanghai". */
+  timezone: string;
+  members: MemberConfig[];
+  teams: TeamConfig[];
+  sources: SourceConfig[];
+  scoring: ScoringConfig;
+}
+
+export interface MemberConfig {
+  /** Stable LeadRelay id: lowercase letters, digits, `_` and `-`. */
+  id: string;
+  /** Display name (Chinese usually). */
+  name: string;
+  /** The member's user id on each chat platform (WeCom userid, DingTalk staffId). At least one. */
+  platforms: { wecom?: string; dingtalk?: string };
+  /** Open-lead and per-day caps used by routing. */
+  capacity: { openLeads: number; dailyNew: number };
+  /** Weighted round-robin weight, default 1. 0 = never routed automatically. */
+  weight: number;
+  skills: string[];
+  /** false for a departed member: kept for history, never routed to, cannot act. */
+  active: boolean;
+}
+
+export interface TeamConfig {
+  id: string;
+  name: string;
+  /** Defaults to the org timezone. */
+  timezone: string;
+  /** Member ids. */
+  supervisor: string;
+  director?: string;
+  members: string[];
+}
+
+export interface SourceConfig {
+  /** Stable id, used in API keys (`leadrelay keys create baidu`) and reports. */
+  id: string;
+  name: string;
+  /** Channel for reports, e.g. "search_ads", "social_ads", "web_form", "trade_show", "referral". */
+  channel: string;
+}
+
+export type FitRule = {
+  /** Lead field (see ScoringInput), or `custom.<key>` for a custom field. */
+  field: string;
+  points: number;
+  /** Shown in the lead's score breakdown. */
+  label?: string;
+} & (
+  | { equals: string | number | boolean }
+  | { in: (string | number)[] }
+  /** Substring match (case-insensitive); an array matches if any element is contained. */
+  | { contains: string | string[] }
+  /** Inclusive numeric range on a numeric field (companySize, budget, custom numbers). */
+  | { range: { min?: number; max?: number } }
+  | { exists: boolean }
+);
+
+export interface BehaviourRule {
+  /** Activity type, e.g. `pricing_page_view`, `demo_request`, `email_click`. */
+  activity: string;
+  points: number;
+  /** Exponential decay: an activity this old counts half. Duration string (`7d`). */
+  halfLife?: string;
+  /** At most this many activities of this type count. */
+  maxCount?: number;
+  label?: string;
+}
+
+export interface ScoringConfig {
+  fit: FitRule[];
+  behaviour: BehaviourRule[];
+  /** Minimum scores for grade A and B; anything below B is C. Defaults A=60, B=30. */
+  grades: { A: number; B: number };
+}
+
+export type Grade = 'A' | 'B' | 'C';

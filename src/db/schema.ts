@@ -1,0 +1,216 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  char,
+  customType,
+  datetime,
+  index,
+  int,
+  mysqlTable,
+  primaryKey,
+  smallint,
+  text,
+  uniqueIndex,
+  varchar,
+} from 'drizzle-orm/mysql-core';
+
+/**
+ * All times are UTC `DATETIME(3)` (millisecond precision). The connection runs with
+ * `time_zone = '+00:00'` and mysql2 `timezone: 'Z'`, so `NOW(3)` and JS Dates agree.
+ * SQL here must run on MySQL 8.0+ and MariaDB 10.6+ (no RETURNING, no vendor-only syntax).
+ */
+const utc = (name: string) => datetime(name, { mode: 'date', fsp: 3 });
+
+/**
+ * JSON column that reads back as a value on both servers: MySQL sends JSON parsed by mysql2, while
+ * MariaDB's JSON is a LONGTEXT alias and arrives as a string.
+ */
+const json = <T>(name: string) =>
+  customType<{ data: T; driverData: string | T }>({
+    dataType: () => 'json',
+    toDriver: (value) => JSON.stringify(value),
+    fromDriver: (value) => (typeof value === 'string' ? (JSON.parse(value) as T) : value),
+  })(name);
+
+/** Raw bytes: a rejected payload is kept exactly as received, even if it is not valid UTF-8. */
+const mediumBlob = customType<{ data: Buffer; driverData: Buffer }>({
+  dataType: () => 'mediumblob',
+});
+
+export const leads = mysqlTable(
+  'leads',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    sourceId: varchar('source_id', { length: 64 }).notNull(),
+    /** new → contacted → qualified → opportunity → won / lost, plus nurture (PRODUCT.md 9). */
+    stage: varchar('stage', { length: 16 }).notNull().default('new'),
+    teamId: varchar('team_id', { length: 64 }),
+    ownerId: varchar('owner_id', { length: 64 }),
+    /** Optimistic-concurrency version, bumped by every state change. */
+    version: int('version').notNull().default(1),
+
+    name: varchar('name', { length: 128 }),
+    phone: varchar('phone', { length: 32 }),
+    email: varchar('email', { length: 254 }),
+    wechat: varchar('wechat', { length: 64 }),
+    company: varchar('company', { length: 255 }),
+    companyKey: varchar('company_key', { length: 191 }),
+    title: varchar('title', { length: 128 }),
+    province: varchar('province', { length: 64 }),
+    city: varchar('city', { length: 64 }),
+    industry: varchar('industry', { length: 64 }),
+    companySize: int('company_size'),
+    companySizeText: varchar('company_size_text', { length: 64 }),
+    budget: bigint('budget', { mode: 'number' }),
+    need: text('need'),
+    campaign: varchar('campaign', { length: 255 }),
+    keyword: varchar('keyword', { length: 255 }),
+    landingPage: varchar('landing_page', { length: 2048 }),
+    remark: text('remark'),
+    externalId: varchar('external_id', { length: 191 }),
+    tags: json<string[]>('tags').notNull(),
+    custom: json<Record<string, string | number | boolean | null>>('custom').notNull(),
+
+    score: int('score').notNull().default(0),
+    fitScore: int('fit_score').notNull().default(0),
+    behaviourScore: int('behaviour_score').notNull().default(0),
+    grade: char('grade', { length: 1 }).notNull().default('C'),
+
+    createdAt: utc('created_at').notNull(),
+    updatedAt: utc('updated_at').notNull(),
+  },
+  (t) => [
+    index('leads_team_stage_idx').on(t.teamId, t.stage),
+    index('leads_owner_stage_idx').on(t.ownerId, t.stage),
+    index('leads_source_created_idx').on(t.sourceId, t.createdAt),
+    index('leads_created_idx').on(t.createdAt),
+  ],
+);
+
+/**
+ * Dedupe identities. The primary key (kind, value) is what makes two simultaneous submissions of the
+ * same person end as one lead: the second INSERT fails or waits, never a read-then-write race.
+ */
+export const leadIdentities = mysqlTable(
+  'lead_identities',
+  {
+    kind: varchar('kind', { length: 24 }).notNull(),
+    value: varchar('value', { length: 191 }).notNull(),
+    leadId: bigint('lead_id', { mode: 'number', unsigned: true }).notNull(),
+    createdAt: utc('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.value] }), index('lead_identities_lead_idx').on(t.leadId)],
+);
+
+/** The lead timeline: every change is an event row (`lead.created`, `lead.duplicate`, …). */
+export const leadEvents = mysqlTable(
+  'lead_events',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    leadId: bigint('lead_id', { mode: 'number', unsigned: true }).notNull(),
+    type: varchar('type', { length: 64 }).notNull(),
+    /** 'source' | 'member' | 'system' | 'admin' */
+    actorType: varchar('actor_type', { length: 16 }).notNull(),
+    actorId: varchar('actor_id', { length: 64 }),
+    data: json<Record<string, unknown>>('data').notNull(),
+    createdAt: utc('created_at').notNull(),
+  },
+  (t) => [
+    index('lead_events_lead_idx').on(t.leadId, t.id),
+    index('lead_events_type_created_idx').on(t.type, t.createdAt),
+  ],
+);
+
+/** Behaviour events reported through the activity API; they feed behaviour scoring. */
+export const activities = mysqlTable(
+  'activities',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    leadId: bigint('lead_id', { mode: 'number', unsigned: true }).notNull(),
+    type: varchar('type', { length: 64 }).notNull(),
+    sourceId: varchar('source_id', { length: 64 }),
+    occurredAt: utc('occurred_at').notNull(),
+    data: json<Record<string, unknown>>('data').notNull(),
+    createdAt: utc('created_at').notNull(),
+  },
+  (t) => [index('activities_lead_type_idx').on(t.leadId, t.type, t.occurredAt)],
+);
+
+/** One row per issued API key. Only the SHA-256 of the key is stored; the key is shown once. */
+export const sourceApiKeys = mysqlTable(
+  'source_api_keys',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    sourceId: varchar('source_id', { length: 64 }).notNull(),
+    keyHash: char('key_hash', { length: 64 }).notNull(),
+    /** First characters of the key, to tell keys apart in listings. */
+    keyPrefix: varchar('key_prefix', { length: 16 }).notNull(),
+    label: varchar('label', { length: 128 }),
+    createdAt: utc('created_at').notNull(),
+    revokedAt: utc('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('source_api_keys_hash_uq').on(t.keyHash),
+    index('source_api_keys_source_idx').on(t.sourceId),
+  ],
+);
+
+/**
+ * `Idempotency-Key` records: the same key and body within 24 h get the stored answer; the same key
+ * with another body gets 409. Written in the intake transaction, so a crash leaves no half record.
+ */
+export const idempotencyKeys = mysqlTable(
+  'idempotency_keys',
+  {
+    sourceId: varchar('source_id', { length: 64 }).notNull(),
+    idemKey: varchar('idem_key', { length: 191 }).notNull(),
+    requestHash: char('request_hash', { length: 64 }).notNull(),
+    statusCode: smallint('status_code').notNull(),
+    response: json<Record<string, unknown>>('response').notNull(),
+    leadId: bigint('lead_id', { mode: 'number', unsigned: true }),
+    createdAt: utc('created_at').notNull(),
+    expiresAt: utc('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sourceId, t.idemKey] }),
+    index('idempotency_keys_expires_idx').on(t.expiresAt),
+  ],
+);
+
+/**
+ * Intake payloads we refused (malformed JSON, schema or normalisation errors). Kept byte-for-byte so
+ * nothing is lost: `leadrelay intake replay` re-submits them once fixed.
+ */
+export const rejectedPayloads = mysqlTable(
+  'rejected_payloads',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    sourceId: varchar('source_id', { length: 64 }),
+    /** 'pending' | 'replayed' | 'discarded' */
+    status: varchar('status', { length: 16 }).notNull().default('pending'),
+    reasonCode: varchar('reason_code', { length: 64 }).notNull(),
+    issues: json<{ path: string; message: string }[]>('issues').notNull(),
+    contentType: varchar('content_type', { length: 128 }),
+    idempotencyKey: varchar('idempotency_key', { length: 191 }),
+    requestId: varchar('request_id', { length: 64 }),
+    body: mediumBlob('body').notNull(),
+    replayCount: int('replay_count').notNull().default(0),
+    leadId: bigint('lead_id', { mode: 'number', unsigned: true }),
+    receivedAt: utc('received_at').notNull(),
+    updatedAt: utc('updated_at').notNull(),
+  },
+  (t) => [index('rejected_payloads_status_idx').on(t.status, t.id)],
+);
+
+export const schemaTables = {
+  leads,
+  leadIdentities,
+  leadEvents,
+  activities,
+  sourceApiKeys,
+  idempotencyKeys,
+  rejectedPayloads,
+};
+
+/** `NOW(3)`: the database clock, for due-checks several instances must agree on. */
+export const dbNow = sql`NOW(3)`;
