@@ -60,6 +60,7 @@ CREATE TABLE `leads` (
 	`company_size` int,
 	`company_size_text` varchar(64),
 	`budget` bigint,
+	`budget_text` varchar(64),
 	`need` text,
 	`campaign` varchar(255),
 	`keyword` varchar(255),

@@ -62,6 +62,7 @@ export const leads = mysqlTable(
     companySize: int('company_size'),
     companySizeText: varchar('company_size_text', { length: 64 }),
     budget: bigint('budget', { mode: 'number' }),
+    budgetText: varchar('budget_text', { length: 64 }),
     need: text('need'),
     campaign: varchar('campaign', { length: 255 }),
     keyword: varchar('keyword', { length: 255 }),

@@ -31,8 +31,8 @@ export interface IntakeRequest {
 }
 
 export type IntakeBody =
-  | { id: number; status: 'created'; score: number; grade: string }
-  | { id: number; status: 'merged' };
+  | { id: number; status: 'created'; score: number; grade: string; warnings?: FieldIssue[] }
+  | { id: number; status: 'merged'; warnings?: FieldIssue[] };
 
 export interface IntakeOutcome {
   status: 200 | 201;
@@ -51,12 +51,12 @@ export function hashRequestBody(raw: Buffer): string {
  * Parses, normalises and validates a submission; throws a 422 AppError carrying field issues.
  * Separate from the transaction so a refused payload costs no database round trip.
  */
-export function prepareSubmission(body: unknown): NormalisedLead {
+export function prepareSubmission(body: unknown): { lead: NormalisedLead; warnings: FieldIssue[] } {
   const parsed = parseLeadInput(body);
   if (!parsed.ok) throw validationFailed(parsed.issues);
-  const { lead, issues } = normaliseLead(parsed.input);
+  const { lead, issues, warnings } = normaliseLead(parsed.input);
   if (issues.length > 0) throw validationFailed(issues);
-  return lead;
+  return { lead, warnings };
 }
 
 /** A row of `lead_identities`: the dedupe keys plus the per-source external id. */
@@ -86,7 +86,7 @@ function identityKeys(lead: NormalisedLead, sourceId: string): IdentityKey[] {
  * transaction re-runs, and the second attempt sees the winner and merges.
  */
 export async function intakeLead(deps: IntakeDeps, request: IntakeRequest): Promise<IntakeOutcome> {
-  const lead = prepareSubmission(request.body);
+  const { lead, warnings } = prepareSubmission(request.body);
   const keys = identityKeys(lead, request.sourceId);
   const fit = scoreLead(toScoringInput(lead, request.sourceId), [], deps.org.scoring, deps.clock.now());
 
@@ -103,6 +103,7 @@ export async function intakeLead(deps: IntakeDeps, request: IntakeRequest): Prom
         matches.length > 0
           ? await mergeIntoExisting(tx, deps, { lead, keys, matches, sourceId: request.sourceId, now })
           : await createLead(tx, { lead, keys, fit, sourceId: request.sourceId, now });
+      if (warnings.length > 0) outcome.body.warnings = warnings;
       if (request.idempotency) {
         await tx.insert(idempotencyKeys).values({
           sourceId: request.sourceId,

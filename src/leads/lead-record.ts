@@ -18,6 +18,7 @@ const SCALAR_FIELDS = [
   'companySize',
   'companySizeText',
   'budget',
+  'budgetText',
   'need',
   'campaign',
   'keyword',

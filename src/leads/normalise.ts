@@ -353,8 +353,17 @@ function describe(text: string): string {
  * Chinese message) and the offending field is null in `lead`. At least one of phone, email and WeChat
  * must have normalised successfully.
  */
-export function normaliseLead(input: LeadInput): { lead: NormalisedLead; issues: FieldIssue[] } {
+/**
+ * `issues` refuse the lead (an unusable contact, or none at all); `warnings` do not: an unreadable
+ * budget or company size must not delay a lead, so its text is kept and the number left empty.
+ */
+export function normaliseLead(input: LeadInput): {
+  lead: NormalisedLead;
+  issues: FieldIssue[];
+  warnings: FieldIssue[];
+} {
   const issues: FieldIssue[] = [];
+  const warnings: FieldIssue[] = [];
 
   const contact = (
     path: 'phone' | 'email' | 'wechat',
@@ -383,7 +392,7 @@ export function normaliseLead(input: LeadInput): { lead: NormalisedLead; issues:
     if (companySizeText !== null && !isPlaceholder(VALUE_PLACEHOLDERS, companySizeText)) {
       companySize = parseCompanySize(companySizeText);
       if (companySize === null) {
-        issues.push({
+        warnings.push({
           path: 'companySize',
           message: `公司规模 "${describe(companySizeText)}" 无法识别，应写作 200、100-499人、500人以上 这样的格式`,
         });
@@ -392,15 +401,17 @@ export function normaliseLead(input: LeadInput): { lead: NormalisedLead; issues:
   }
 
   let budget: number | null = null;
+  let budgetText: string | null = null;
   if (typeof input.budget === 'number') {
     budget = parseAmount(input.budget);
     if (budget === null) issues.push({ path: 'budget', message: '预算必须是不小于 0 的数字（单位：元）' });
   } else {
     const text = clean(input.budget);
+    budgetText = text;
     if (text !== null && !isPlaceholder(VALUE_PLACEHOLDERS, text)) {
       budget = parseAmount(text);
       if (budget === null) {
-        issues.push({
+        warnings.push({
           path: 'budget',
           message: `预算 "${describe(text)}" 无法识别，应写作 80000、8万、¥80,000、1.5亿 这样的人民币金额`,
         });
@@ -432,7 +443,9 @@ export function normaliseLead(input: LeadInput): { lead: NormalisedLead; issues:
     industry: clean(input.industry),
     companySize,
     companySizeText,
-    budget,
+    // Whole yuan: the column is an integer; fen do not matter for a budget.
+    budget: budget === null ? null : Math.round(budget),
+    budgetText,
     need: clean(input.need),
     campaign: clean(input.campaign),
     keyword: clean(input.keyword),
@@ -442,5 +455,5 @@ export function normaliseLead(input: LeadInput): { lead: NormalisedLead; issues:
     tags,
     custom: { ...(input.custom ?? {}) },
   };
-  return { lead, issues };
+  return { lead, issues, warnings };
 }

@@ -27,6 +27,7 @@ const FIELD_KINDS: Record<Exclude<keyof ScoringInput, 'custom'>, FieldKind> = {
   companySize: 'number',
   companySizeText: 'text',
   budget: 'number',
+  budgetText: 'text',
   need: 'text',
   campaign: 'text',
   keyword: 'text',

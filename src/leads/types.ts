@@ -45,6 +45,8 @@ export interface NormalisedLead {
   companySize: number | null;
   companySizeText: string | null;
   budget: number | null;
+  /** The budget as written when it was text (kept even when it could not be read as an amount). */
+  budgetText: string | null;
   need: string | null;
   campaign: string | null;
   keyword: string | null;

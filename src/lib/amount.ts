@@ -114,7 +114,7 @@ export function parseChineseNumber(s: string): number | null {
   // Colloquial `1万5` / `三千五` / `一百五`: a single trailing digit right after a unit counts in the
   // next lower unit (15000, 3500, 150). `一万零五` (with 零) is literal: 10005.
   if (pending !== null && pendingIsSingleDigit && lastUnit !== null && lastUnit > 10 && !sawZero) {
-    tail = pending;
+    tail = pending * (lastUnit / 10);
   }
   if (pending === null && lastUnit === null) return null;
   const total = yi + wan + section + tail;

@@ -17,6 +17,7 @@ const BASE: NormalisedLead = {
   companySize: null,
   companySizeText: null,
   budget: null,
+  budgetText: null,
   need: null,
   campaign: null,
   keyword: null,

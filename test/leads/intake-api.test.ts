@@ -79,6 +79,19 @@ describe('POST /api/v1/leads: created', () => {
     expect([c.body.grade, c.body.score]).toEqual(['C', 0]);
   });
 
+  it('accepts a lead whose budget text cannot be read, keeping the text and saying so', async () => {
+    const res = await post({ phone: uniquePhone(), budget: '看情况再说', companySize: '很多人' });
+    expect(res.status).toBe(201);
+    expect(res.body.warnings.map((w: { path: string }) => w.path)).toEqual(['companySize', 'budget']);
+    const [row] = await app.database.db.select().from(leads).where(eq(leads.id, res.body.id));
+    expect(row).toMatchObject({
+      budget: null,
+      budgetText: '看情况再说',
+      companySize: null,
+      companySizeText: '很多人',
+    });
+  });
+
   it('accepts a lead with only a WeChat id or only an e-mail', async () => {
     expect((await post({ wechat: 'wx_only_contact' })).status).toBe(201);
     expect((await post({ email: 'only@mail.example.cn' })).status).toBe(201);

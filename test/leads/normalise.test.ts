@@ -318,6 +318,7 @@ const EMPTY_LEAD: NormalisedLead = {
   companySize: null,
   companySizeText: null,
   budget: null,
+  budgetText: null,
   need: null,
   campaign: null,
   keyword: null,
@@ -366,6 +367,7 @@ describe('normaliseLead', () => {
         companySize: 100,
         companySizeText: '100-499人',
         budget: 80000,
+        budgetText: '￥8万元',
         need: '想了解 CRM',
         campaign: '2024春季',
         keyword: 'crm 系统',
@@ -376,6 +378,7 @@ describe('normaliseLead', () => {
         custom: { source_id: 42, vip: true, note: null },
       },
       issues: [],
+      warnings: [],
     });
   });
 
@@ -385,6 +388,7 @@ describe('normaliseLead', () => {
     ).toEqual({
       lead: { ...EMPTY_LEAD, phone: '+8613812345678' },
       issues: [],
+      warnings: [],
     });
   });
 
@@ -409,6 +413,7 @@ describe('normaliseLead', () => {
       phone: '+8613812345678',
       company: '个人',
       companySizeText: '不清楚',
+      budgetText: '面议',
     });
   });
 
@@ -435,10 +440,20 @@ describe('normaliseLead', () => {
     expect(issues).toEqual([{ path: 'phone', message: '手机号 "128****5678" 不是有效的中国大陆手机号' }]);
   });
 
-  it('reports unreadable size and budget, keeping the size text', () => {
-    const { lead, issues } = normaliseLead({ phone: '13812345678', companySize: '很多人', budget: '充足' });
-    expect([lead.companySize, lead.companySizeText, lead.budget]).toEqual([null, '很多人', null]);
-    expect(issues).toEqual([
+  it('warns about unreadable size and budget without refusing the lead, keeping their text', () => {
+    const { lead, issues, warnings } = normaliseLead({
+      phone: '13812345678',
+      companySize: '很多人',
+      budget: '充足',
+    });
+    expect([lead.companySize, lead.companySizeText, lead.budget, lead.budgetText]).toEqual([
+      null,
+      '很多人',
+      null,
+      '充足',
+    ]);
+    expect(issues).toEqual([]);
+    expect(warnings).toEqual([
       {
         path: 'companySize',
         message: '公司规模 "很多人" 无法识别，应写作 200、100-499人、500人以上 这样的格式',
@@ -457,8 +472,8 @@ describe('normaliseLead', () => {
   });
 
   it('shortens long unreadable budget text in the message', () => {
-    const { issues } = normaliseLead({ phone: '13812345678', budget: '预'.repeat(40) });
-    expect(issues).toEqual([
+    const { warnings } = normaliseLead({ phone: '13812345678', budget: '预'.repeat(40) });
+    expect(warnings).toEqual([
       {
         path: 'budget',
         message: `预算 "${'预'.repeat(30)}…" 无法识别，应写作 80000、8万、¥80,000、1.5亿 这样的人民币金额`,

@@ -21,6 +21,7 @@ function lead(overrides: Partial<ScoringInput> = {}): ScoringInput {
     companySize: null,
     companySizeText: null,
     budget: null,
+    budgetText: null,
     need: null,
     campaign: null,
     keyword: null,

@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Build stage: compile TypeScript, then drop dev dependencies.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+# Runtime stage: only what runs, as the unprivileged `node` user.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production PORT=3000 LEADRELAY_CONFIG=/app/config/leadrelay.jsonc
+WORKDIR /app
+COPY --from=build --chown=root:root /app/node_modules ./node_modules
+COPY --from=build --chown=root:root /app/dist ./dist
+COPY --chown=root:root package.json ./
+COPY --chown=root:root drizzle ./drizzle
+COPY --chown=root:root cards ./cards
+COPY --chown=root:root config ./config
+RUN ln -s /app/dist/cli/main.js /usr/local/bin/leadrelay && chmod +x /app/dist/cli/main.js
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s \
+  CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# main.js creates the database if needed and applies migrations (under a lock) before listening.
+CMD ["node", "dist/main.js"]
