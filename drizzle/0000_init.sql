@@ -45,7 +45,10 @@ CREATE TABLE `leads` (
 	`source_id` varchar(64) NOT NULL,
 	`stage` varchar(16) NOT NULL DEFAULT 'new',
 	`team_id` varchar(64),
+	`assignee_id` varchar(64),
+	`assigned_at` datetime(3),
 	`owner_id` varchar(64),
+	`claimed_at` datetime(3),
 	`version` int NOT NULL DEFAULT 1,
 	`name` varchar(128),
 	`phone` varchar(32),
@@ -107,6 +110,83 @@ CREATE TABLE `source_api_keys` (
 	CONSTRAINT `source_api_keys_hash_uq` UNIQUE(`key_hash`)
 );
 --> statement-breakpoint
+CREATE TABLE `card_update_tokens` (
+	`card_id` varchar(128) NOT NULL,
+	`user_id` varchar(64) NOT NULL,
+	`token` varchar(255) NOT NULL,
+	`issued_at` datetime(3) NOT NULL,
+	CONSTRAINT `card_update_tokens_card_id_user_id_pk` PRIMARY KEY(`card_id`,`user_id`)
+);
+--> statement-breakpoint
+CREATE TABLE `cards` (
+	`id` varchar(128) NOT NULL,
+	`lead_id` bigint unsigned NOT NULL,
+	`template` varchar(64) NOT NULL,
+	`platform` varchar(16) NOT NULL,
+	`recipients` json NOT NULL,
+	`status` varchar(16) NOT NULL DEFAULT 'open',
+	`created_at` datetime(3) NOT NULL,
+	`settled_at` datetime(3),
+	CONSTRAINT `cards_id` PRIMARY KEY(`id`)
+);
+--> statement-breakpoint
+CREATE TABLE `inbox_events` (
+	`id` bigint unsigned AUTO_INCREMENT NOT NULL,
+	`platform` varchar(16) NOT NULL,
+	`app_id` varchar(64) NOT NULL,
+	`event_id` varchar(191) NOT NULL,
+	`kind` varchar(24) NOT NULL,
+	`event` json NOT NULL,
+	`status` varchar(16) NOT NULL DEFAULT 'received',
+	`attempts` int NOT NULL DEFAULT 0,
+	`lease_token` varchar(32),
+	`lease_until` datetime(3),
+	`last_error` varchar(512),
+	`received_at` datetime(3) NOT NULL,
+	`processed_at` datetime(3),
+	CONSTRAINT `inbox_events_id` PRIMARY KEY(`id`),
+	CONSTRAINT `inbox_events_uq` UNIQUE(`platform`,`app_id`,`event_id`)
+);
+--> statement-breakpoint
+CREATE TABLE `outbox` (
+	`id` bigint unsigned AUTO_INCREMENT NOT NULL,
+	`dedupe_key` varchar(191) NOT NULL,
+	`platform` varchar(16) NOT NULL,
+	`kind` varchar(24) NOT NULL,
+	`message` json NOT NULL,
+	`rendered_api` varchar(64),
+	`rendered_body` mediumtext,
+	`rendered_target` varchar(191),
+	`pacing_target` varchar(191),
+	`status` varchar(16) NOT NULL DEFAULT 'pending',
+	`attempts` int NOT NULL DEFAULT 0,
+	`next_attempt_at` datetime(3) NOT NULL,
+	`lease_token` varchar(32),
+	`lease_until` datetime(3),
+	`first_attempt_at` datetime(3),
+	`last_error` varchar(512),
+	`result` json,
+	`lead_id` bigint unsigned,
+	`card_id` varchar(128),
+	`created_at` datetime(3) NOT NULL,
+	`sent_at` datetime(3),
+	CONSTRAINT `outbox_id` PRIMARY KEY(`id`),
+	CONSTRAINT `outbox_dedupe_uq` UNIQUE(`dedupe_key`)
+);
+--> statement-breakpoint
+CREATE TABLE `outbox_attempts` (
+	`id` bigint unsigned AUTO_INCREMENT NOT NULL,
+	`pacing_target` varchar(191) NOT NULL,
+	`outbox_id` bigint unsigned NOT NULL,
+	`attempted_at` datetime(3) NOT NULL,
+	CONSTRAINT `outbox_attempts_id` PRIMARY KEY(`id`)
+);
+--> statement-breakpoint
+CREATE TABLE `pacing_targets` (
+	`target` varchar(191) NOT NULL,
+	CONSTRAINT `pacing_targets_target` PRIMARY KEY(`target`)
+);
+--> statement-breakpoint
 CREATE INDEX `activities_lead_type_idx` ON `activities` (`lead_id`,`type`,`occurred_at`);--> statement-breakpoint
 CREATE INDEX `idempotency_keys_expires_idx` ON `idempotency_keys` (`expires_at`);--> statement-breakpoint
 CREATE INDEX `lead_events_lead_idx` ON `lead_events` (`lead_id`,`id`);--> statement-breakpoint
@@ -114,7 +194,14 @@ CREATE INDEX `lead_events_type_created_idx` ON `lead_events` (`type`,`created_at
 CREATE INDEX `lead_identities_lead_idx` ON `lead_identities` (`lead_id`);--> statement-breakpoint
 CREATE INDEX `leads_team_stage_idx` ON `leads` (`team_id`,`stage`);--> statement-breakpoint
 CREATE INDEX `leads_owner_stage_idx` ON `leads` (`owner_id`,`stage`);--> statement-breakpoint
+CREATE INDEX `leads_assignee_idx` ON `leads` (`assignee_id`);--> statement-breakpoint
 CREATE INDEX `leads_source_created_idx` ON `leads` (`source_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `leads_created_idx` ON `leads` (`created_at`);--> statement-breakpoint
 CREATE INDEX `rejected_payloads_status_idx` ON `rejected_payloads` (`status`,`id`);--> statement-breakpoint
-CREATE INDEX `source_api_keys_source_idx` ON `source_api_keys` (`source_id`);
+CREATE INDEX `source_api_keys_source_idx` ON `source_api_keys` (`source_id`);--> statement-breakpoint
+CREATE INDEX `cards_lead_idx` ON `cards` (`lead_id`);--> statement-breakpoint
+CREATE INDEX `inbox_events_status_idx` ON `inbox_events` (`status`,`received_at`);--> statement-breakpoint
+CREATE INDEX `outbox_due_idx` ON `outbox` (`status`,`next_attempt_at`);--> statement-breakpoint
+CREATE INDEX `outbox_lease_idx` ON `outbox` (`status`,`lease_until`);--> statement-breakpoint
+CREATE INDEX `outbox_lead_idx` ON `outbox` (`lead_id`);--> statement-breakpoint
+CREATE INDEX `outbox_attempts_target_idx` ON `outbox_attempts` (`pacing_target`,`attempted_at`);

@@ -32,6 +32,18 @@ export const envSchema = z.object({
   API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+
+  // WeCom self-built app (企业微信自建应用). WeCom is enabled when WECOM_CORP_ID is set.
+  WECOM_CORP_ID: z.string().min(1).optional(),
+  WECOM_AGENT_ID: z.coerce.number().int().positive().optional(),
+  WECOM_SECRET: z.string().min(1).optional(),
+  WECOM_TOKEN: z.string().min(1).optional(),
+  /** The previous callback token, accepted during a rotation. */
+  WECOM_TOKEN_PREVIOUS: z.string().min(1).optional(),
+  WECOM_ENCODING_AES_KEY: z.string().length(43, 'EncodingAESKey 必须是 43 个字符').optional(),
+  WECOM_API_BASE: z.url({ protocol: /^https?$/ }).default('https://qyapi.weixin.qq.com'),
+  /** Callback timestamp window in seconds (RELIABILITY.md: 300 s, stricter than the platforms). */
+  CALLBACK_WINDOW_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
 });
 
 export type Env = Readonly<z.infer<typeof envSchema>>;
@@ -43,6 +55,14 @@ export class EnvError extends Error {
   }
 }
 
+const WECOM_REQUIRED = [
+  'WECOM_CORP_ID',
+  'WECOM_AGENT_ID',
+  'WECOM_SECRET',
+  'WECOM_TOKEN',
+  'WECOM_ENCODING_AES_KEY',
+] as const;
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
   // Empty strings mean "unset": docker-compose and .env files produce them for blank lines.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
@@ -50,5 +70,29 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   if (!result.success) {
     throw new EnvError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
+  // WeCom is all or nothing: half a configuration would fail at the first callback instead of now.
+  const wecomSet = WECOM_REQUIRED.filter((name) => result.data[name] !== undefined);
+  if (wecomSet.length > 0 && wecomSet.length < WECOM_REQUIRED.length) {
+    const missing = WECOM_REQUIRED.filter((name) => result.data[name] === undefined);
+    throw new EnvError([
+      `已设置 ${wecomSet.join(', ')}，但缺少 ${missing.join(', ')}（企业微信需要全部设置）`,
+    ]);
+  }
   return Object.freeze(result.data);
 }
+
+/** The WeCom settings when WeCom is configured, else null. */
+export function wecomSettings(env: Env) {
+  if (!env.WECOM_CORP_ID) return null;
+  return {
+    corpId: env.WECOM_CORP_ID,
+    agentId: env.WECOM_AGENT_ID!,
+    secret: env.WECOM_SECRET!,
+    tokens: [env.WECOM_TOKEN!, ...(env.WECOM_TOKEN_PREVIOUS ? [env.WECOM_TOKEN_PREVIOUS] : [])],
+    encodingAesKey: env.WECOM_ENCODING_AES_KEY!,
+    apiBase: env.WECOM_API_BASE,
+    windowSeconds: env.CALLBACK_WINDOW_SECONDS,
+  };
+}
+
+export type WecomSettings = NonNullable<ReturnType<typeof wecomSettings>>;

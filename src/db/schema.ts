@@ -2,8 +2,6 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   char,
-  customType,
-  datetime,
   index,
   int,
   mysqlTable,
@@ -13,29 +11,8 @@ import {
   uniqueIndex,
   varchar,
 } from 'drizzle-orm/mysql-core';
-
-/**
- * All times are UTC `DATETIME(3)` (millisecond precision). The connection runs with
- * `time_zone = '+00:00'` and mysql2 `timezone: 'Z'`, so `NOW(3)` and JS Dates agree.
- * SQL here must run on MySQL 8.0+ and MariaDB 10.6+ (no RETURNING, no vendor-only syntax).
- */
-const utc = (name: string) => datetime(name, { mode: 'date', fsp: 3 });
-
-/**
- * JSON column that reads back as a value on both servers: MySQL sends JSON parsed by mysql2, while
- * MariaDB's JSON is a LONGTEXT alias and arrives as a string.
- */
-const json = <T>(name: string) =>
-  customType<{ data: T; driverData: string | T }>({
-    dataType: () => 'json',
-    toDriver: (value) => JSON.stringify(value),
-    fromDriver: (value) => (typeof value === 'string' ? (JSON.parse(value) as T) : value),
-  })(name);
-
-/** Raw bytes: a rejected payload is kept exactly as received, even if it is not valid UTF-8. */
-const mediumBlob = customType<{ data: Buffer; driverData: Buffer }>({
-  dataType: () => 'mediumblob',
-});
+import { json, mediumBlob, utc } from './columns';
+import { deliveryTables } from './schema-delivery';
 
 export const leads = mysqlTable(
   'leads',
@@ -45,7 +22,12 @@ export const leads = mysqlTable(
     /** new → contacted → qualified → opportunity → won / lost, plus nurture (PRODUCT.md 9). */
     stage: varchar('stage', { length: 16 }).notNull().default('new'),
     teamId: varchar('team_id', { length: 64 }),
+    /** The member the lead is offered to (claim card sent), until claimed or rerouted. */
+    assigneeId: varchar('assignee_id', { length: 64 }),
+    assignedAt: utc('assigned_at'),
+    /** The member who claimed the lead and owns it. */
     ownerId: varchar('owner_id', { length: 64 }),
+    claimedAt: utc('claimed_at'),
     /** Optimistic-concurrency version, bumped by every state change. */
     version: int('version').notNull().default(1),
 
@@ -83,6 +65,7 @@ export const leads = mysqlTable(
   (t) => [
     index('leads_team_stage_idx').on(t.teamId, t.stage),
     index('leads_owner_stage_idx').on(t.ownerId, t.stage),
+    index('leads_assignee_idx').on(t.assigneeId),
     index('leads_source_created_idx').on(t.sourceId, t.createdAt),
     index('leads_created_idx').on(t.createdAt),
   ],
@@ -203,6 +186,8 @@ export const rejectedPayloads = mysqlTable(
   (t) => [index('rejected_payloads_status_idx').on(t.status, t.id)],
 );
 
+export * from './schema-delivery';
+
 export const schemaTables = {
   leads,
   leadIdentities,
@@ -211,6 +196,7 @@ export const schemaTables = {
   sourceApiKeys,
   idempotencyKeys,
   rejectedPayloads,
+  ...deliveryTables,
 };
 
 /** `NOW(3)`: the database clock, for due-checks several instances must agree on. */
