@@ -97,7 +97,7 @@ describe('outbox', () => {
         options: { concurrency: 8, pollMs: 10, policy },
       }),
     );
-    workers.forEach((w) => w.start());
+    for (const w of workers) w.start();
     for (let i = 0; i < 200; i++) {
       const [rows] = (await database.db.execute(
         sql`SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent'`,
