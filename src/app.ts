@@ -1,26 +1,27 @@
 import Koa from 'koa';
-import type { Env } from './config/env';
-import type { OrgConfig } from './config/org-types';
-import type { Db } from './db/client';
+import type { Env, WecomSettings } from './config/env';
 import type { readJournal } from './db/migrate';
 import { healthRoutes } from './health/routes';
 import { errorHandler } from './http/error-handler';
 import { requestContext } from './http/request-context';
+import type { Inbox } from './inbox/inbox';
+import type { LeadDeps } from './leads/lead-deps';
 import { leadRoutes } from './leads/routes';
-import type { Clock } from './lib/clock';
-import type { Logger, Logging } from './lib/logger';
+import type { Logging } from './lib/logger';
+import { wecomCallbackRoutes } from './platforms/wecom/routes';
 import type { SourceKeyAuthenticator } from './sources/api-keys';
 
 /** Everything the HTTP app needs, built by the composition root (main.ts) or by a test. */
-export interface AppDeps {
+export interface AppDeps extends LeadDeps {
   env: Env;
-  org: OrgConfig;
-  db: Db;
-  clock: Clock;
   logging: Logging;
-  logger: Logger;
   sourceKeys: SourceKeyAuthenticator;
   journal: ReturnType<typeof readJournal>;
+  inbox: Inbox;
+  /** Set when WeCom is configured: its callback routes are mounted. */
+  wecom: WecomSettings | null;
+  /** Wakes the outbox worker after a transaction that queued messages has committed. */
+  notifyOutbox(): void;
   isShuttingDown(): boolean;
 }
 
@@ -31,7 +32,18 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   app.use(requestContext(deps.logging));
   app.use(errorHandler(deps.logger));
-  for (const router of [healthRoutes(deps), leadRoutes(deps)]) {
+  const routers = [healthRoutes(deps), leadRoutes(deps)];
+  if (deps.wecom) {
+    routers.push(
+      wecomCallbackRoutes({
+        settings: deps.wecom,
+        clock: deps.clock,
+        logger: deps.logger,
+        accept: (event, appId) => deps.inbox.accept(event, appId),
+      }),
+    );
+  }
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

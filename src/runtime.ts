@@ -1,10 +1,15 @@
-import { type Env, parseEnv } from './config/env';
+import path from 'node:path';
+import { type CardTemplates, loadCardTemplates } from './cards/load-cards';
+import { type Env, parseEnv, wecomSettings } from './config/env';
 import { loadOrgConfig } from './config/load-org-config';
+import { createDirectory, type Directory } from './config/members';
 import type { OrgConfig } from './config/org-types';
 import { createDatabase, type Database, parseDatabaseUrl } from './db/client';
 import { ensureDatabase, runMigrations } from './db/migrate';
+import type { LeadDeps } from './leads/lead-deps';
 import { type Clock, createSystemClock } from './lib/clock';
 import { createLogging, type Logging } from './lib/logger';
+import type { PlatformName } from './platforms/types';
 
 /** What the server and every CLI command share: env, org config, logging, clock and the database. */
 export interface Runtime {
@@ -13,7 +18,12 @@ export interface Runtime {
   logging: Logging;
   clock: Clock;
   database: Database;
+  directory: Directory;
+  cards: CardTemplates;
 }
+
+/** cards/ sits at the package root, beside src/ and dist/. */
+export const CARDS_DIR = path.resolve(__dirname, '../cards');
 
 export interface RuntimeOptions {
   env?: Env;
@@ -27,6 +37,8 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
   const env = options.env ?? parseEnv(process.env);
   const logging = options.logging ?? createLogging({ level: env.LOG_LEVEL });
   const org = loadOrgConfig(env.LEADRELAY_CONFIG, process.env);
+  // A broken card template stops start-up here, naming its file and JSON path.
+  const cards = loadCardTemplates(CARDS_DIR);
   const { serverUrl, database: name } = parseDatabaseUrl(env.DATABASE_URL);
   if (options.migrate) {
     try {
@@ -40,7 +52,15 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     await runMigrations(database.db, database.pool);
     logging.logger.info('migrations applied');
   }
-  return { env, org, logging, clock: options.clock ?? createSystemClock(), database };
+  return {
+    env,
+    org,
+    logging,
+    clock: options.clock ?? createSystemClock(),
+    database,
+    directory: createDirectory(org),
+    cards,
+  };
 }
 
 /** A connection failure explained for the admin, without the password. */
@@ -54,4 +74,24 @@ export function describeConnectionError(url: string, error: unknown): string {
     '本机可用 `start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd` 启动 MariaDB，' +
     '或用 `docker compose up -d mysql`。'
   );
+}
+
+/** The chat platforms this deployment has credentials for (DingTalk joins in its issue). */
+export function enabledPlatformNames(env: Env): Set<PlatformName> {
+  const names = new Set<PlatformName>();
+  if (wecomSettings(env)) names.add('wecom');
+  return names;
+}
+
+/** The dependencies of lead domain actions, as the server and the CLI build them. */
+export function leadDepsOf(runtime: Runtime): LeadDeps {
+  return {
+    db: runtime.database.db,
+    org: runtime.org,
+    directory: runtime.directory,
+    clock: runtime.clock,
+    cards: runtime.cards,
+    platforms: enabledPlatformNames(runtime.env),
+    logger: runtime.logging.logger,
+  };
 }

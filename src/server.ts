@@ -1,32 +1,84 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type Koa from 'koa';
 import { type AppDeps, createApp } from './app';
+import { wecomSettings } from './config/env';
 import { readJournal } from './db/migrate';
-import type { Runtime } from './runtime';
+import { handleInboundEvent } from './inbound/handle-inbound-event';
+import { createInbox } from './inbox/inbox';
+import type { LeadDeps } from './leads/lead-deps';
+import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker';
+import type { ChatPlatform, PlatformName } from './platforms/types';
+import { createWecomPlatform } from './platforms/wecom/adapter';
+import { createWecomClient } from './platforms/wecom/client';
+import { leadDepsOf, type Runtime } from './runtime';
 import { createSourceKeyAuthenticator } from './sources/api-keys';
 
 export interface RunningServer {
   server: Server;
   url: string;
   deps: AppDeps;
+  outbox: OutboxWorker;
   /** Graceful stop: refuse new work, let in-flight requests finish (up to the grace), close the pool. */
   stop(): Promise<void>;
 }
 
-/** Wires the app from a runtime and listens. Used by main.ts, the demo and end-to-end tests. */
-export async function startServer(
-  runtime: Runtime,
-  listen: { port: number; host: string },
-): Promise<RunningServer> {
+export interface ServerOptions {
+  port: number;
+  host: string;
+  /** Run the outbox worker and the inbox sweeper in this process (default true). */
+  workers?: boolean;
+  outbox?: Partial<OutboxWorkerOptions>;
+  /** Adds routes to the app before it listens (benchmarks mount their baseline route this way). */
+  configureApp?: (app: Koa, deps: AppDeps) => void;
+}
+
+/** The chat platforms this deployment has credentials for. */
+export function createPlatforms(runtime: Runtime): Map<PlatformName, ChatPlatform> {
+  const platforms = new Map<PlatformName, ChatPlatform>();
+  const wecom = wecomSettings(runtime.env);
+  if (wecom) {
+    const client = createWecomClient({
+      settings: wecom,
+      clock: runtime.clock,
+      logger: runtime.logging.logger,
+      timeoutMs: wecom.timeoutMs,
+    });
+    // Group robots (digests) get their keys in the digest issue; none are known yet.
+    platforms.set(
+      'wecom',
+      createWecomPlatform({ settings: wecom, client, resolveRobotKey: () => undefined }),
+    );
+  }
+  return platforms;
+}
+
+/** Wires the app, the outbox worker and the inbox from a runtime, and listens. */
+export async function startServer(runtime: Runtime, options: ServerOptions): Promise<RunningServer> {
   const { env, org, logging, clock, database } = runtime;
+  // The intake path and the workers must agree on which platforms exist.
   let shuttingDown = false;
-  const deps: AppDeps = {
-    env,
-    org,
+  const platforms = createPlatforms(runtime);
+  const leadDeps: LeadDeps = leadDepsOf(runtime);
+  const outbox = createOutboxWorker({
     db: database.db,
-    clock,
-    logging,
+    platforms,
     logger: logging.logger,
+    options: options.outbox,
+  });
+  const inbox = createInbox({
+    db: database.db,
+    logger: logging.logger,
+    now: () => clock.now(),
+    handle: async (event) => {
+      await handleInboundEvent(leadDeps, event);
+      outbox.notify();
+    },
+  });
+  const deps: AppDeps = {
+    ...leadDeps,
+    env,
+    logging,
     journal: readJournal(),
     sourceKeys: createSourceKeyAuthenticator({
       db: database.db,
@@ -34,10 +86,14 @@ export async function startServer(
       cacheSeconds: env.API_KEY_CACHE_SECONDS,
       now: () => Date.now(),
     }),
+    inbox,
+    wecom: wecomSettings(env),
+    notifyOutbox: () => outbox.notify(),
     isShuttingDown: () => shuttingDown,
   };
   const app = createApp(deps);
-  const server = app.listen({ port: listen.port, host: listen.host });
+  options.configureApp?.(app, deps);
+  const server = app.listen({ port: options.port, host: options.host });
   // Slow clients must not hold sockets forever (slowloris): cap header and whole-request time.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -46,6 +102,10 @@ export async function startServer(
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  if (options.workers !== false) {
+    outbox.start();
+    inbox.startSweeper();
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
@@ -59,9 +119,11 @@ export async function startServer(
       const grace = new Promise<void>((resolve) => setTimeout(resolve, env.SHUTDOWN_GRACE_MS).unref());
       await Promise.race([closed, grace]);
       server.closeAllConnections();
+      // Let sends and inbound processing in progress record their results before the pool closes.
+      await Promise.all([outbox.stop(), inbox.stop()]);
       await database.close();
     })();
     return stopping;
   };
-  return { server, url, deps, stop };
+  return { server, url, deps, outbox, stop };
 }

@@ -9,6 +9,7 @@ import {
   replayAllPending,
   replayRejectedPayload,
 } from '../leads/rejected-payloads';
+import { leadDepsOf } from '../runtime';
 import type { CommandIo } from './key-commands';
 
 function describe(result: ReplayResult): string {
@@ -67,7 +68,7 @@ export function registerIntakeCommands(program: Command, io: CommandIo): void {
     .option('--all', '全部待处理载荷 / every pending payload')
     .action((ids: string[], options: { all?: boolean }) =>
       io.withRuntime(async (runtime) => {
-        const deps = { db: runtime.database.db, org: runtime.org, clock: runtime.clock };
+        const deps = leadDepsOf(runtime);
         if (!options.all && ids.length === 0) throw new Error('请给出载荷编号，或使用 --all');
         const results = options.all
           ? await replayAllPending(deps)

@@ -42,6 +42,8 @@ export const envSchema = z.object({
   WECOM_TOKEN_PREVIOUS: z.string().min(1).optional(),
   WECOM_ENCODING_AES_KEY: z.string().length(43, 'EncodingAESKey 必须是 43 个字符').optional(),
   WECOM_API_BASE: z.url({ protocol: /^https?$/ }).default('https://qyapi.weixin.qq.com'),
+  /** Answer deadline of WeCom API calls; past it a send is ambiguous (it may have been accepted). */
+  WECOM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   /** Callback timestamp window in seconds (RELIABILITY.md: 300 s, stricter than the platforms). */
   CALLBACK_WINDOW_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
 });
@@ -92,6 +94,7 @@ export function wecomSettings(env: Env) {
     encodingAesKey: env.WECOM_ENCODING_AES_KEY!,
     apiBase: env.WECOM_API_BASE,
     windowSeconds: env.CALLBACK_WINDOW_SECONDS,
+    timeoutMs: env.WECOM_TIMEOUT_MS,
   };
 }
 

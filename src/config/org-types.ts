@@ -11,6 +11,13 @@ export interface OrgConfig {
   teams: TeamConfig[];
   sources: SourceConfig[];
   scoring: ScoringConfig;
+  /** Service levels. The assignment issue grows this into full policies per grade. */
+  sla?: SlaConfig;
+}
+
+export interface SlaConfig {
+  /** How long the offered rep has to claim a new lead, per grade (`5m`, `30m`, `2h`). */
+  claimWindow?: Partial<Record<Grade, string>>;
 }
 
 export interface MemberConfig {

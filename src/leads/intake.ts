@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { and, eq, gt, or, sql } from 'drizzle-orm';
-import type { OrgConfig } from '../config/org-types';
-import type { Db, Tx } from '../db/client';
+import type { Tx } from '../db/client';
 import { idempotencyKeys, leadIdentities, leads } from '../db/schema';
 import { ER_DUP_ENTRY, withTransaction } from '../db/transaction';
 import { MalformedBodyError, parseJsonBody } from '../http/read-body';
-import type { Clock } from '../lib/clock';
 import { AppError, conflict, type FieldIssue, validationFailed } from '../lib/errors';
+import { claimWindowMs, pickInitialAssignee } from '../routing/initial-assignee';
 import { dedupeKeys } from './dedupe-keys';
 import { parseLeadInput } from './intake-schema';
+import { cardContext, queueCard } from './lead-cards';
+import type { LeadDeps } from './lead-deps';
 import { fromLeadRow, mergeSubmission, toScoringInput } from './lead-record';
 import { normaliseLead } from './normalise';
 import { storeRejectedPayload } from './rejected-payloads';
@@ -16,11 +17,7 @@ import { gradeFor, scoreLead } from './scoring';
 import { appendEvents } from './timeline';
 import type { NormalisedLead } from './types';
 
-export interface IntakeDeps {
-  db: Db;
-  org: OrgConfig;
-  clock: Clock;
-}
+export type IntakeDeps = LeadDeps;
 
 export interface IntakeRequest {
   sourceId: string;
@@ -102,7 +99,7 @@ export async function intakeLead(deps: IntakeDeps, request: IntakeRequest): Prom
       const outcome =
         matches.length > 0
           ? await mergeIntoExisting(tx, deps, { lead, keys, matches, sourceId: request.sourceId, now })
-          : await createLead(tx, { lead, keys, fit, sourceId: request.sourceId, now });
+          : await createLead(tx, deps, { lead, keys, fit, sourceId: request.sourceId, now });
       if (warnings.length > 0) outcome.body.warnings = warnings;
       if (request.idempotency) {
         await tx.insert(idempotencyKeys).values({
@@ -164,6 +161,7 @@ async function findMatches(
 
 async function createLead(
   tx: Tx,
+  deps: IntakeDeps,
   input: {
     lead: NormalisedLead;
     keys: IdentityKey[];
@@ -173,11 +171,15 @@ async function createLead(
   },
 ): Promise<IntakeOutcome> {
   const { lead, fit, now } = input;
+  const assignment = pickInitialAssignee(deps.org, deps.directory);
   const [inserted] = await tx
     .insert(leads)
     .values({
       ...lead,
       sourceId: input.sourceId,
+      teamId: assignment?.team.id ?? null,
+      assigneeId: assignment?.member.id ?? null,
+      assignedAt: assignment ? now : null,
       score: fit.score,
       fitScore: fit.fitScore,
       behaviourScore: 0,
@@ -199,9 +201,45 @@ async function createLead(
         actor: { type: 'source', id: input.sourceId },
         data: { sourceId: input.sourceId, score: fit.score, grade: fit.grade, breakdown: fit.breakdown },
       },
+      ...(assignment
+        ? [
+            {
+              leadId,
+              type: 'lead.assigned',
+              actor: { type: 'system' as const, id: null },
+              data: { teamId: assignment.team.id, memberId: assignment.member.id, rule: 'initial' },
+            },
+          ]
+        : []),
     ],
     now,
   );
+  if (assignment) {
+    const windowMs = claimWindowMs(deps.org, fit.grade);
+    const row = {
+      ...lead,
+      id: leadId,
+      sourceId: input.sourceId,
+      grade: fit.grade,
+      score: fit.score,
+    } as Parameters<typeof cardContext>[1];
+    await queueCard(tx, deps, {
+      lead: row,
+      member: assignment.member,
+      template: 'new-lead',
+      context: cardContext(
+        deps,
+        row,
+        {
+          member: { name: assignment.member.name },
+          minutes: windowMs / 60_000,
+          deadline: new Date(now.getTime() + windowMs),
+        },
+        assignment.team,
+      ),
+      dedupeKey: `lead:${leadId}:card:new:${assignment.member.id}`,
+    });
+  }
   return {
     status: 201,
     body: { id: leadId, status: 'created', score: fit.score, grade: fit.grade },

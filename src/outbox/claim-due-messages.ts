@@ -33,6 +33,8 @@ export interface ClaimReport {
   skipped: number;
   /** Expired leases past their safe-retry window, marked maybe_sent. */
   maybeSent: number;
+  /** Rows that could not be rendered, dead-lettered. */
+  dead: number;
 }
 
 const SELECT_NOW = sql`SELECT NOW(3) AS now`;
@@ -61,7 +63,7 @@ export { databaseNow };
 
 export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<ClaimReport> {
   return withTransaction(db, async (tx) => {
-    const report: ClaimReport = { claimed: [], deferred: 0, skipped: 0, maybeSent: 0 };
+    const report: ClaimReport = { claimed: [], deferred: 0, skipped: 0, maybeSent: 0, dead: 0 };
     const now = await databaseNow(tx);
     const due = await tx
       .select()
@@ -91,15 +93,32 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
         continue;
       }
       const message = row.message as unknown as OutboundMessage;
-      const request: RenderedRequest =
-        row.renderedApi && row.renderedBody !== null
-          ? {
-              api: row.renderedApi,
-              body: row.renderedBody,
-              ...(row.renderedTarget ? { target: row.renderedTarget } : {}),
-              ...windowOf(platform.render(message, { dedupeKey: row.dedupeKey })),
-            }
-          : platform.render(message, { dedupeKey: row.dedupeKey });
+      let request: RenderedRequest;
+      try {
+        const fresh = platform.render(message, { dedupeKey: row.dedupeKey });
+        request =
+          row.renderedApi && row.renderedBody !== null
+            ? {
+                api: row.renderedApi,
+                body: row.renderedBody,
+                ...(row.renderedTarget ? { target: row.renderedTarget } : {}),
+                ...windowOf(fresh),
+              }
+            : fresh;
+      } catch (error) {
+        // A message the platform cannot carry will never send: dead-letter it, do not block the batch.
+        await tx
+          .update(outbox)
+          .set({
+            status: 'dead',
+            leaseToken: null,
+            leaseUntil: null,
+            lastError: `render: ${(error as Error).message}`.slice(0, 512),
+          })
+          .where(eq(outbox.id, row.id));
+        report.dead++;
+        continue;
+      }
       if (row.status === 'sending' && !mayRetryAmbiguous(row, request, now)) {
         // The stalled attempt may have been delivered and a retry could duplicate it.
         await tx

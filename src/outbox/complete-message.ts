@@ -67,7 +67,8 @@ export async function completeMessage(
 
   const error = `${result.code}: ${result.message}`.slice(0, 512);
   let next: 'pending' | 'dead' | 'maybe_sent';
-  if (result.outcome === 'permanent' || claimed.attempts >= policy.maxAttempts) next = 'dead';
+  if (result.alreadyAccepted && claimed.attempts > 1) next = 'maybe_sent';
+  else if (result.outcome === 'permanent' || claimed.attempts >= policy.maxAttempts) next = 'dead';
   else if (result.outcome === 'ambiguous') {
     const [row] = await db
       .select({ firstAttemptAt: outbox.firstAttemptAt })
@@ -78,9 +79,10 @@ export async function completeMessage(
       row && mayRetryAmbiguous(row, claimed.request, parseDbTime(nowRows[0]!.now)) ? 'pending' : 'maybe_sent';
   } else next = 'pending';
 
-  const delay = Math.max(
-    backoffDelayMs(claimed.attempts, policy.backoff, policy.random),
-    result.retryAfterMs ?? 0,
+  // The platform's own "come back in N ms" wins over our backoff, within the same ceiling.
+  const delay = Math.min(
+    policy.backoff.maxMs,
+    Math.max(backoffDelayMs(claimed.attempts, policy.backoff, policy.random), result.retryAfterMs ?? 0),
   );
   const [updated] = await db
     .update(outbox)

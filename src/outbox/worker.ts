@@ -134,6 +134,9 @@ export function createOutboxWorker(deps: {
     });
     counters.deferred += report.deferred;
     counters.maybeSent += report.maybeSent;
+    counters.dead += report.dead;
+    if (report.dead > 0)
+      deps.logger.error({ count: report.dead }, 'outbox messages could not be rendered: dead-lettered');
     for (const claimed of report.claimed) {
       const task = deliver(claimed).finally(() => {
         inFlight.delete(task);

@@ -62,6 +62,11 @@ export type SendResult =
       code: string;
       message: string;
       retryAfterMs?: number;
+      /**
+       * The platform refused the request because an identical one already went through (WeCom 42014,
+       * task_id reused). After an earlier ambiguous attempt this means "probably delivered".
+       */
+      alreadyAccepted?: boolean;
     };
 
 export interface ChatPlatform {

@@ -246,6 +246,67 @@ describe('outbox', () => {
     expect(Number(pending.wait)).toBeLessThanOrEqual(60);
   });
 
+  it('dead-letters a message its platform cannot render without blocking the others', async () => {
+    const fake = createFakePlatform();
+    const render = fake.platform.render;
+    fake.platform.render = (message, options) => {
+      if (options.dedupeKey === 'unrenderable') throw new Error('task_id 含非法字符');
+      return render(message, options);
+    };
+    await enqueue([
+      { key: 'unrenderable', userId: 'u1' },
+      { key: 'fine', userId: 'u1' },
+    ]);
+    const worker = createOutboxWorker({
+      db: database.db,
+      platforms: new Map([['wecom', fake.platform]]),
+      logger,
+      options: { policy },
+    });
+    await worker.runOnce();
+    const rows = await rowsByKey();
+    expect([rows.get('unrenderable')!.status, rows.get('fine')!.status]).toEqual(['dead', 'sent']);
+    expect(rows.get('unrenderable')!.lastError).toBe('render: task_id 含非法字符');
+  });
+
+  it('treats "already accepted" after an earlier attempt as maybe_sent, on a first attempt as dead', async () => {
+    const fake = createFakePlatform();
+    let calls = 0;
+    fake.setScript(() =>
+      ++calls === 1
+        ? { ok: false, outcome: 'ambiguous', code: 'timeout', message: '超时' }
+        : {
+            ok: false,
+            outcome: 'permanent',
+            code: 'wecom_42014',
+            message: 'task_id 已存在',
+            alreadyAccepted: true,
+          },
+    );
+    await enqueue([{ key: 'dup-task', userId: 'u1' }]);
+    const worker = createOutboxWorker({
+      db: database.db,
+      platforms: new Map([['wecom', fake.platform]]),
+      logger,
+      options: { policy },
+    });
+    await worker.runOnce();
+    await database.db.execute(sql`UPDATE outbox SET next_attempt_at = NOW(3) WHERE dedupe_key = 'dup-task'`);
+    await worker.runOnce();
+    expect((await rowsByKey()).get('dup-task')!.status).toBe('maybe_sent');
+
+    fake.setScript(() => ({
+      ok: false,
+      outcome: 'permanent',
+      code: 'wecom_42014',
+      message: 'task_id 已存在',
+      alreadyAccepted: true,
+    }));
+    await enqueue([{ key: 'first-try', userId: 'u1' }]);
+    await worker.runOnce();
+    expect((await rowsByKey()).get('first-try')!.status).toBe('dead');
+  });
+
   it('records a card-update token returned by the send', async () => {
     const fake = createFakePlatform();
     fake.setScript(() => ({ ok: true, updateToken: 'rc-1' }));

@@ -1,0 +1,162 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { MemberConfig } from '../config/org-types';
+import { cards, cardUpdateTokens, leads } from '../db/schema';
+import { withTransaction } from '../db/transaction';
+import type { InboundEvent } from '../platforms/types';
+import { type CardRow, cardContext, settleCard } from './lead-cards';
+import type { LeadDeps } from './lead-deps';
+import { appendEvents } from './timeline';
+
+type CardAction = Extract<InboundEvent, { kind: 'card_action' }>;
+
+export type CardActionOutcome =
+  | 'claimed'
+  | 'already_owner'
+  | 'taken_by_other'
+  | 'not_assignee'
+  | 'released'
+  | 'unknown_member'
+  | 'unknown_card'
+  | 'unknown_action';
+
+/**
+ * A button click on one of our cards. The clicker's identity is the verified callback's user id
+ * (RELIABILITY.md "Authorization" 1), never anything in the button key.
+ */
+export async function handleCardAction(deps: LeadDeps, event: CardAction): Promise<CardActionOutcome> {
+  const member = deps.directory.memberByPlatformUser(event.platform, event.userId);
+  if (!member || !member.active) {
+    deps.logger.warn(
+      { platform: event.platform, cardId: event.cardId },
+      'card click from an unknown or departed member',
+    );
+    return 'unknown_member';
+  }
+  const [card] = await deps.db.select().from(cards).where(eq(cards.id, event.cardId));
+  if (!card) {
+    deps.logger.warn({ cardId: event.cardId }, 'click on a card we do not know');
+    return 'unknown_card';
+  }
+  const token = event.updateToken ? { userId: event.userId, token: event.updateToken } : undefined;
+  if (token) {
+    // Every click brings a fresh update token for the clicker's copy of the card.
+    await deps.db
+      .insert(cardUpdateTokens)
+      .values({ cardId: card.id, userId: token.userId, token: token.token, issuedAt: deps.clock.now() })
+      .onDuplicateKeyUpdate({ set: { token: token.token, issuedAt: deps.clock.now() } });
+  }
+  switch (event.actionId) {
+    case 'claim':
+      return claimLead(deps, { card, member, token });
+    case 'release':
+      return releaseLead(deps, { card, member, token });
+    default:
+      deps.logger.warn({ cardId: card.id, actionId: event.actionId }, 'unknown card action');
+      return 'unknown_action';
+  }
+}
+
+/**
+ * 认领: one conditional UPDATE decides (RELIABILITY.md "Time and concurrency" 2). Only the member the
+ * lead is offered to may claim it from a new-lead card; the rights check is in the WHERE clause, so
+ * there is no gap between check and write.
+ */
+export async function claimLead(
+  deps: LeadDeps,
+  input: { card: CardRow; member: MemberConfig; token?: { userId: string; token: string } },
+): Promise<CardActionOutcome> {
+  const { card, member } = input;
+  return withTransaction(deps.db, async (tx) => {
+    const now = deps.clock.now();
+    const [result] = await tx
+      .update(leads)
+      .set({ ownerId: member.id, claimedAt: now, version: sql`${leads.version} + 1`, updatedAt: now })
+      .where(and(eq(leads.id, card.leadId), isNull(leads.ownerId), eq(leads.assigneeId, member.id)));
+    const [lead] = await tx.select().from(leads).where(eq(leads.id, card.leadId));
+    if (!lead) return 'unknown_card';
+    const team = lead.teamId ? deps.directory.team(lead.teamId) : undefined;
+
+    if (result.affectedRows === 1) {
+      await appendEvents(
+        tx,
+        [
+          {
+            leadId: lead.id,
+            type: 'lead.claimed',
+            actor: { type: 'member', id: member.id },
+            data: { via: 'card', cardId: card.id },
+          },
+        ],
+        now,
+      );
+      await settleCard(tx, deps, {
+        card,
+        lead,
+        template: 'claimed',
+        context: cardContext(deps, lead, { member: { name: member.name }, claimedAt: now }, team),
+        members: card.recipients.map((id) => deps.directory.member(id)).filter((m): m is MemberConfig => !!m),
+        ...(input.token ? { updateToken: input.token } : {}),
+        dedupeKey: `card:${card.id}:settle`,
+      });
+      return 'claimed';
+    }
+    if (lead.ownerId === member.id) return 'already_owner';
+    // Someone else holds it, or it is not offered to this member: show the clicker why, on the card.
+    const owner = lead.ownerId ? deps.directory.member(lead.ownerId) : undefined;
+    const reason = owner ? `已被${owner.name}认领` : '该线索已不再分配给你';
+    await settleCard(tx, deps, {
+      card,
+      lead,
+      template: 'closed',
+      context: cardContext(deps, lead, { reason }, team),
+      members: [member],
+      ...(input.token ? { updateToken: input.token } : {}),
+      dedupeKey: `card:${card.id}:void:${member.id}:${lead.version}`,
+    });
+    return owner ? 'taken_by_other' : 'not_assignee';
+  });
+}
+
+/**
+ * 退回公海: the offered member hands the lead back before claiming it. The pool itself (offers to
+ * the team, grabbing) is the assignment issue's; here the lead is released and the card says so.
+ */
+export async function releaseLead(
+  deps: LeadDeps,
+  input: { card: CardRow; member: MemberConfig; token?: { userId: string; token: string } },
+): Promise<CardActionOutcome> {
+  const { card, member } = input;
+  return withTransaction(deps.db, async (tx) => {
+    const now = deps.clock.now();
+    const [result] = await tx
+      .update(leads)
+      .set({ assigneeId: null, version: sql`${leads.version} + 1`, updatedAt: now })
+      .where(and(eq(leads.id, card.leadId), isNull(leads.ownerId), eq(leads.assigneeId, member.id)));
+    const [lead] = await tx.select().from(leads).where(eq(leads.id, card.leadId));
+    if (!lead) return 'unknown_card';
+    if (result.affectedRows !== 1) return lead.ownerId === member.id ? 'already_owner' : 'not_assignee';
+    const team = lead.teamId ? deps.directory.team(lead.teamId) : undefined;
+    await appendEvents(
+      tx,
+      [
+        {
+          leadId: lead.id,
+          type: 'lead.released',
+          actor: { type: 'member', id: member.id },
+          data: { via: 'card', reason: '退回公海' },
+        },
+      ],
+      now,
+    );
+    await settleCard(tx, deps, {
+      card,
+      lead,
+      template: 'closed',
+      context: cardContext(deps, lead, { reason: `${member.name}已退回公海` }, team),
+      members: [member],
+      ...(input.token ? { updateToken: input.token } : {}),
+      dedupeKey: `card:${card.id}:settle`,
+    });
+    return 'released';
+  });
+}

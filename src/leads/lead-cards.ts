@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { CardContext } from '../cards/card-context';
+import { renderCard } from '../cards/render-card';
+import type { MemberConfig, TeamConfig } from '../config/org-types';
+import type { Tx } from '../db/client';
+import { cards, cardUpdateTokens } from '../db/schema';
+import { enqueueOutbox } from '../outbox/enqueue';
+import type { LeadDeps } from './lead-deps';
+import type { LeadRow } from './lead-record';
+
+export type CardRow = typeof cards.$inferSelect;
+
+export function cardContext(
+  deps: LeadDeps,
+  lead: LeadRow,
+  extra: Omit<CardContext, 'lead' | 'timezone'> = {},
+  team?: TeamConfig,
+): CardContext {
+  return {
+    lead: {
+      id: lead.id,
+      name: lead.name,
+      phone: lead.phone,
+      company: lead.company,
+      title: lead.title,
+      province: lead.province,
+      city: lead.city,
+      industry: lead.industry,
+      need: lead.need,
+      sourceName: deps.directory.sourceName(lead.sourceId),
+      grade: lead.grade,
+      score: lead.score,
+    },
+    timezone: team?.timezone ?? deps.org.timezone,
+    ...(team ? { team: { name: team.name } } : {}),
+    ...extra,
+  };
+}
+
+/**
+ * Card ids are WeCom task_ids: unique per app forever, `[0-9A-Za-z_-@]`, ≤ 128 bytes (path 90236).
+ * The random part keeps a reinstalled database (ids starting again at 1) clear of old task ids.
+ */
+function newCardId(leadId: number, template: string): string {
+  return `L${leadId}-${template}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Queues a card to one member inside the caller's transaction: a `cards` row (so the click finds its
+ * lead) and an outbox row with a deterministic key. Skipped, with a log line, when the member has no
+ * account on an enabled platform.
+ */
+export async function queueCard(
+  tx: Tx,
+  deps: LeadDeps,
+  input: { lead: LeadRow; member: MemberConfig; template: string; context: CardContext; dedupeKey: string },
+): Promise<string | null> {
+  const address = deps.directory.addressOf(input.member, deps.platforms);
+  if (!address) {
+    deps.logger.warn(
+      { leadId: input.lead.id, memberId: input.member.id },
+      'member has no enabled chat account; card not sent',
+    );
+    return null;
+  }
+  const cardId = newCardId(input.lead.id, input.template);
+  const card = renderCard(deps.cards, input.template, input.context);
+  const now = deps.clock.now();
+  await tx.insert(cards).values({
+    id: cardId,
+    leadId: input.lead.id,
+    template: input.template,
+    platform: address.platform,
+    recipients: [input.member.id],
+    createdAt: now,
+  });
+  await enqueueOutbox(
+    tx,
+    [
+      {
+        dedupeKey: input.dedupeKey,
+        platform: address.platform,
+        leadId: input.lead.id,
+        cardId,
+        message: { kind: 'card', to: { kind: 'user', userId: address.userId }, cardId, card },
+      },
+    ],
+    now,
+  );
+  return cardId;
+}
+
+/**
+ * Updates a card in place for the given members (the claimed state, or void with a reason) and marks
+ * it settled. Needs an update token: the one from the click that caused this, else the freshest one
+ * stored for a recipient. Without one the card cannot change (WeCom response codes are single use).
+ */
+export async function settleCard(
+  tx: Tx,
+  deps: LeadDeps,
+  input: {
+    card: CardRow;
+    lead: LeadRow;
+    template: 'claimed' | 'closed';
+    context: CardContext;
+    members: MemberConfig[];
+    updateToken?: { userId: string; token: string };
+    dedupeKey: string;
+  },
+): Promise<boolean> {
+  const userIds = input.members
+    .map((m) => deps.directory.addressOf(m, deps.platforms))
+    .filter((a): a is NonNullable<typeof a> => a !== null && a.platform === input.card.platform)
+    .map((a) => a.userId);
+  if (userIds.length === 0) return false;
+  let token = input.updateToken?.token;
+  let tokenOwner = input.updateToken?.userId;
+  if (!token) {
+    const stored = await tx
+      .select()
+      .from(cardUpdateTokens)
+      .where(and(eq(cardUpdateTokens.cardId, input.card.id), inArray(cardUpdateTokens.userId, userIds)))
+      .orderBy(cardUpdateTokens.issuedAt)
+      .limit(10);
+    const freshest = stored.at(-1);
+    token = freshest?.token;
+    tokenOwner = freshest?.userId;
+  }
+  const now = deps.clock.now();
+  await tx.update(cards).set({ status: 'settled', settledAt: now }).where(eq(cards.id, input.card.id));
+  if (!token) {
+    deps.logger.warn({ cardId: input.card.id }, 'no card update token available; card left as it is');
+    return false;
+  }
+  // A token is single use: forget it once an update is queued with it.
+  await tx
+    .delete(cardUpdateTokens)
+    .where(and(eq(cardUpdateTokens.cardId, input.card.id), eq(cardUpdateTokens.userId, tokenOwner!)));
+  const card = renderCard(deps.cards, input.template, input.context);
+  await enqueueOutbox(
+    tx,
+    [
+      {
+        dedupeKey: input.dedupeKey,
+        platform: input.card.platform as 'wecom' | 'dingtalk',
+        leadId: input.lead.id,
+        cardId: input.card.id,
+        message: { kind: 'card_update', userIds, cardId: input.card.id, card, updateToken: token },
+      },
+    ],
+    now,
+  );
+  return true;
+}
