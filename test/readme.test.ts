@@ -60,13 +60,14 @@ describe('README quick start', () => {
     const database = `${process.env.LEADRELAY_TEST_RUN}_readme`;
     let child: ChildProcess | undefined;
     afterAll(async () => {
-      child?.kill('SIGKILL');
+      // The whole process group: npm, tsx and the server under them.
+      if (child?.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
       const connection = await mysql.createConnection({ uri: testServerUrl() });
       await connection.query(`DROP DATABASE IF EXISTS \`${database}\``);
       await connection.end();
     });
 
-    it('creates the database, migrates, answers /readyz, and exits 0 on SIGTERM', async () => {
+    it('creates the database, migrates, answers /readyz, and shuts down gracefully on SIGTERM', async () => {
       const port = await freePort();
       const [command, ...args] = withoutInstall(quickStart().start).split(' ');
       child = spawn(command!, args, {
@@ -76,10 +77,13 @@ describe('README quick start', () => {
           PORT: String(port),
           HOST: '127.0.0.1',
           DATABASE_URL: new URL(database, testServerUrl()).toString(),
-          LOG_LEVEL: 'warn',
+          LOG_LEVEL: 'info',
           LEADRELAY_CONFIG: '',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group, so the test can signal npm and everything it started, as a
+        // container runtime or systemd would.
+        detached: true,
       });
       let output = '';
       child.stdout!.on('data', (d) => {
@@ -108,8 +112,12 @@ describe('README quick start', () => {
         }),
         output: '',
       });
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      process.kill(-child.pid!, 'SIGTERM');
+      await exited;
+      // The server drained and closed its pool (main.ts logs "stopped" only after a clean stop).
+      expect(output).toContain('"msg":"stopped"');
+      expect(output).not.toContain('"level":50');
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     }, 90_000);
   });
 });
