@@ -17,7 +17,7 @@ export interface WecomRouteDeps {
   logger: Logger;
   /** Stores the verified event durably (the inbox); processing happens after the answer. */
   accept(event: InboundEvent, appId: string): Promise<'accepted' | 'duplicate'>;
-  /** Longest we wait for the store before answering 503 so WeCom retries (its deadline is 5 s). */
+  /** Longest we wait for the store before answering 503 so WeCom retries (its deadline is 5 s; we keep every answer under 1 s). */
   acceptTimeoutMs?: number;
 }
 
@@ -99,7 +99,7 @@ export function wecomCallbackRoutes(deps: WecomRouteDeps): Router {
     const storing = deps.accept(event, deps.settings.corpId);
     // If we give up waiting, a late failure must not become an unhandled rejection.
     storing.catch(() => undefined);
-    const stored = await withTimeout(storing, deps.acceptTimeoutMs ?? 3000);
+    const stored = await withTimeout(storing, deps.acceptTimeoutMs ?? 800);
     if (stored === 'timeout') {
       // Not known to be stored: a non-200 makes WeCom retry, and the inbox key drops a double.
       deps.logger.error({ eventKind: event.kind }, 'inbox store too slow; answering 503 so WeCom retries');
