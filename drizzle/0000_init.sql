@@ -130,6 +130,12 @@ CREATE TABLE `cards` (
 	CONSTRAINT `cards_id` PRIMARY KEY(`id`)
 );
 --> statement-breakpoint
+CREATE TABLE `id_blocks` (
+	`name` varchar(32) NOT NULL,
+	`next_id` bigint unsigned NOT NULL,
+	CONSTRAINT `id_blocks_name` PRIMARY KEY(`name`)
+);
+--> statement-breakpoint
 CREATE TABLE `inbox_events` (
 	`id` bigint unsigned AUTO_INCREMENT NOT NULL,
 	`platform` varchar(16) NOT NULL,
@@ -204,4 +210,5 @@ CREATE INDEX `inbox_events_status_idx` ON `inbox_events` (`status`,`received_at`
 CREATE INDEX `outbox_due_idx` ON `outbox` (`status`,`next_attempt_at`);--> statement-breakpoint
 CREATE INDEX `outbox_lease_idx` ON `outbox` (`status`,`lease_until`);--> statement-breakpoint
 CREATE INDEX `outbox_lead_idx` ON `outbox` (`lead_id`);--> statement-breakpoint
-CREATE INDEX `outbox_attempts_target_idx` ON `outbox_attempts` (`pacing_target`,`attempted_at`);
+CREATE INDEX `outbox_attempts_target_idx` ON `outbox_attempts` (`pacing_target`,`attempted_at`);--> statement-breakpoint
+INSERT INTO `id_blocks` (`name`, `next_id`) VALUES ('leads', 1);

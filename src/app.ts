@@ -5,14 +5,14 @@ import { healthRoutes } from './health/routes';
 import { errorHandler } from './http/error-handler';
 import { requestContext } from './http/request-context';
 import type { Inbox } from './inbox/inbox';
-import type { LeadDeps } from './leads/lead-deps';
+import type { IntakeDeps } from './leads/intake';
 import { leadRoutes } from './leads/routes';
 import type { Logging } from './lib/logger';
 import { wecomCallbackRoutes } from './platforms/wecom/routes';
 import type { SourceKeyAuthenticator } from './sources/api-keys';
 
 /** Everything the HTTP app needs, built by the composition root (main.ts) or by a test. */
-export interface AppDeps extends LeadDeps {
+export interface AppDeps extends IntakeDeps {
   env: Env;
   logging: Logging;
   sourceKeys: SourceKeyAuthenticator;

@@ -5,8 +5,9 @@ import { loadOrgConfig } from './config/load-org-config';
 import { createDirectory, type Directory } from './config/members';
 import type { OrgConfig } from './config/org-types';
 import { createDatabase, type Database, parseDatabaseUrl } from './db/client';
+import { createIdAllocator, type IdAllocator } from './db/id-allocator';
 import { ensureDatabase, runMigrations } from './db/migrate';
-import type { LeadDeps } from './leads/lead-deps';
+import type { IntakeDeps } from './leads/intake';
 import { type Clock, createSystemClock } from './lib/clock';
 import { createLogging, type Logging } from './lib/logger';
 import type { PlatformName } from './platforms/types';
@@ -20,6 +21,8 @@ export interface Runtime {
   database: Database;
   directory: Directory;
   cards: CardTemplates;
+  /** Lead ids, reserved in blocks (db/id-allocator.ts). */
+  leadIds: IdAllocator;
 }
 
 /** cards/ sits at the package root, beside src/ and dist/. */
@@ -52,14 +55,18 @@ export async function openRuntime(options: RuntimeOptions = {}): Promise<Runtime
     await runMigrations(database.db, database.pool);
     logging.logger.info('migrations applied');
   }
+  return assembleRuntime({ env, org, logging, clock: options.clock ?? createSystemClock(), database, cards });
+}
+
+/** The derived parts of a runtime (tests assemble theirs from a test database the same way). */
+export function assembleRuntime(
+  base: Pick<Runtime, 'env' | 'org' | 'logging' | 'clock' | 'database'> & { cards?: CardTemplates },
+): Runtime {
   return {
-    env,
-    org,
-    logging,
-    clock: options.clock ?? createSystemClock(),
-    database,
-    directory: createDirectory(org),
-    cards,
+    ...base,
+    cards: base.cards ?? loadCardTemplates(CARDS_DIR),
+    directory: createDirectory(base.org),
+    leadIds: createIdAllocator(base.database.pool, 'leads'),
   };
 }
 
@@ -84,8 +91,10 @@ export function enabledPlatformNames(env: Env): Set<PlatformName> {
 }
 
 /** The dependencies of lead domain actions, as the server and the CLI build them. */
-export function leadDepsOf(runtime: Runtime): LeadDeps {
+export function leadDepsOf(runtime: Runtime): IntakeDeps {
   return {
+    leadIds: runtime.leadIds,
+    batchPool: runtime.database.batchPool,
     db: runtime.database.db,
     org: runtime.org,
     directory: runtime.directory,

@@ -6,7 +6,6 @@ import { wecomSettings } from './config/env';
 import { readJournal } from './db/migrate';
 import { handleInboundEvent } from './inbound/handle-inbound-event';
 import { createInbox } from './inbox/inbox';
-import type { LeadDeps } from './leads/lead-deps';
 import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker';
 import type { ChatPlatform, PlatformName } from './platforms/types';
 import { createWecomPlatform } from './platforms/wecom/adapter';
@@ -59,9 +58,10 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
   // The intake path and the workers must agree on which platforms exist.
   let shuttingDown = false;
   const platforms = createPlatforms(runtime);
-  const leadDeps: LeadDeps = leadDepsOf(runtime);
+  const leadDeps = leadDepsOf(runtime);
   const outbox = createOutboxWorker({
     db: database.db,
+    batchPool: database.batchPool,
     platforms,
     logger: logging.logger,
     options: options.outbox,

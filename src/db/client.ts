@@ -10,6 +10,11 @@ export type Executor = Db | Tx;
 export interface Database {
   db: Db;
   pool: mysql.Pool;
+  /**
+   * A second pool that accepts several statements per round trip, used only by `runBatch` for hot
+   * transactions (intake). Kept apart so the general pool never accepts stacked statements.
+   */
+  batchPool: mysql.Pool;
   close(): Promise<void>;
 }
 
@@ -24,10 +29,17 @@ export function parseDatabaseUrl(url: string): { serverUrl: string; database: st
   return { serverUrl: parsed.toString(), database };
 }
 
-export function createPool(url: string, connectionLimit: number): mysql.Pool {
+export function createPool(
+  url: string,
+  connectionLimit: number,
+  options: { multipleStatements?: boolean } = {},
+): mysql.Pool {
   const pool = mysql.createPool({
     uri: url,
     connectionLimit,
+    multipleStatements: options.multipleStatements ?? false,
+    // Long stack traces cost a captured stack per query (~6% of intake CPU); our errors carry context.
+    trace: false,
     // Dates travel as UTC both ways; the session time zone makes NOW(3) UTC too.
     timezone: 'Z',
     charset: 'utf8mb4_unicode_ci',
@@ -37,12 +49,16 @@ export function createPool(url: string, connectionLimit: number): mysql.Pool {
   });
   pool.pool.on('connection', (connection) => {
     connection.query("SET time_zone = '+00:00'");
+    // Every transaction here wants READ COMMITTED (no gap locks between racing intakes); setting it
+    // once per connection saves a statement per transaction.
+    connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   });
   return pool;
 }
 
 export function createDatabase(url: string, options: { poolSize?: number } = {}): Database {
   const pool = createPool(url, options.poolSize ?? 10);
+  const batchPool = createPool(url, options.poolSize ?? 10, { multipleStatements: true });
   const db = drizzle(pool, { schema: schemaTables, mode: 'default' });
-  return { db, pool, close: () => pool.end() };
+  return { db, pool, batchPool, close: async () => void (await Promise.all([pool.end(), batchPool.end()])) };
 }

@@ -124,4 +124,21 @@ export const cardUpdateTokens = mysqlTable(
   (t) => [primaryKey({ columns: [t.cardId, t.userId] })],
 );
 
-export const deliveryTables = { outbox, outboxAttempts, pacingTargets, inboxEvents, cards, cardUpdateTokens };
+/**
+ * Id blocks (hi/lo): an instance reserves a range of lead ids with one UPDATE and hands them out from
+ * memory, so the intake knows a lead's id before its transaction and can send it in one round trip.
+ */
+export const idBlocks = mysqlTable('id_blocks', {
+  name: varchar('name', { length: 32 }).primaryKey(),
+  nextId: bigint('next_id', { mode: 'number', unsigned: true }).notNull(),
+});
+
+export const deliveryTables = {
+  outbox,
+  outboxAttempts,
+  pacingTargets,
+  inboxEvents,
+  cards,
+  cardUpdateTokens,
+  idBlocks,
+};

@@ -20,6 +20,7 @@ export interface TransactionOptions {
   /** Retry the whole function on these errnos (deadlocks and lock waits always). */
   retryOn?: number[];
   attempts?: number;
+  /** Defaults to the session's READ COMMITTED (set per connection in client.ts). */
   isolationLevel?: 'read committed' | 'repeatable read';
 }
 
@@ -37,7 +38,10 @@ export async function withTransaction<T>(
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(fn, { isolationLevel: options.isolationLevel ?? 'read committed' });
+      return await db.transaction(
+        fn,
+        options.isolationLevel ? { isolationLevel: options.isolationLevel } : undefined,
+      );
     } catch (error) {
       const errno = mysqlErrno(error);
       if (attempt >= attempts || errno === undefined || !retryable.has(errno)) throw error;

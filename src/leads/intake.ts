@@ -1,23 +1,37 @@
 import { createHash } from 'node:crypto';
 import { and, eq, gt, or, sql } from 'drizzle-orm';
+import type { Pool } from 'mysql2/promise';
+import { insertStatement, runBatch, type Statement } from '../db/batch';
 import type { Tx } from '../db/client';
-import { idempotencyKeys, leadIdentities, leads } from '../db/schema';
-import { ER_DUP_ENTRY, withTransaction } from '../db/transaction';
+import type { IdAllocator } from '../db/id-allocator';
+import { cards, idempotencyKeys, leadEvents, leadIdentities, leads } from '../db/schema';
+import {
+  ER_DUP_ENTRY,
+  ER_LOCK_DEADLOCK,
+  ER_LOCK_WAIT_TIMEOUT,
+  mysqlErrno,
+  withTransaction,
+} from '../db/transaction';
 import { MalformedBodyError, parseJsonBody } from '../http/read-body';
 import { AppError, conflict, type FieldIssue, validationFailed } from '../lib/errors';
+import { outboxInsertStatement } from '../outbox/enqueue';
 import { claimWindowMs, pickInitialAssignee } from '../routing/initial-assignee';
 import { dedupeKeys } from './dedupe-keys';
 import { parseLeadInput } from './intake-schema';
-import { cardContext, queueCard } from './lead-cards';
+import { buildCardWrites, cardContext } from './lead-cards';
 import type { LeadDeps } from './lead-deps';
-import { fromLeadRow, mergeSubmission, toScoringInput } from './lead-record';
+import { fromLeadRow, type LeadRow, mergeSubmission, toScoringInput } from './lead-record';
 import { normaliseLead } from './normalise';
 import { storeRejectedPayload } from './rejected-payloads';
 import { gradeFor, scoreLead } from './scoring';
-import { appendEvents } from './timeline';
+import { appendEvents, eventRows, type LeadEvent } from './timeline';
 import type { NormalisedLead } from './types';
 
-export type IntakeDeps = LeadDeps;
+/** Intake needs, besides the lead domain's deps, the lead id blocks and the batch pool. */
+export interface IntakeDeps extends LeadDeps {
+  leadIds: IdAllocator;
+  batchPool: Pool;
+}
 
 export interface IntakeRequest {
   sourceId: string;
@@ -77,16 +91,145 @@ function identityKeys(lead: NormalisedLead, sourceId: string): IdentityKey[] {
 }
 
 /**
- * The intake domain action (PRODUCT.md 1–3): one transaction that either creates the lead with its
- * identities and timeline, or merges the submission into the lead it duplicates. Concurrency is
- * decided by the primary key of `lead_identities`: a racing twin fails with a duplicate key, the
- * transaction re-runs, and the second attempt sees the winner and merges.
+ * The intake domain action (PRODUCT.md 1–3). A new lead is one transaction sent in one round trip:
+ * the lead (its id reserved in advance), its identities, its timeline, its first card and the outbox
+ * row that delivers it. If a unique key refuses it (the person is already a lead, a racing twin got
+ * there first, or the Idempotency-Key was used), the batch rolls back and the submission is resolved
+ * against what exists: the stored answer, or a merge into the existing lead. Concurrency is decided
+ * by the primary key of `lead_identities`, never by a read-then-write.
  */
 export async function intakeLead(deps: IntakeDeps, request: IntakeRequest): Promise<IntakeOutcome> {
   const { lead, warnings } = prepareSubmission(request.body);
   const keys = identityKeys(lead, request.sourceId);
   const fit = scoreLead(toScoringInput(lead, request.sourceId), [], deps.org.scoring, deps.clock.now());
+  const withWarnings = (outcome: IntakeOutcome) => {
+    if (warnings.length > 0) outcome.body.warnings = warnings;
+    return outcome;
+  };
 
+  for (let attempt = 1; ; attempt++) {
+    const leadId = await deps.leadIds.next();
+    const created = buildNewLead(deps, { leadId, lead, keys, fit, request, warnings, now: deps.clock.now() });
+    try {
+      await runBatch(deps.batchPool, created.statements);
+      return created.outcome;
+    } catch (error) {
+      const errno = mysqlErrno(error);
+      const retryable =
+        errno === ER_DUP_ENTRY || errno === ER_LOCK_DEADLOCK || errno === ER_LOCK_WAIT_TIMEOUT;
+      if (!retryable || attempt >= 5) throw error;
+    }
+    const resolved = await resolveAgainstExisting(deps, { lead, keys, request });
+    if (resolved) return resolved.replayed ? resolved : withWarnings(resolved);
+  }
+}
+
+/**
+ * The rows of a new lead as one batch: nothing here touches the database, so the whole transaction
+ * travels in one round trip (db/batch.ts).
+ */
+function buildNewLead(
+  deps: IntakeDeps,
+  input: {
+    leadId: number;
+    lead: NormalisedLead;
+    keys: IdentityKey[];
+    fit: ReturnType<typeof scoreLead>;
+    request: IntakeRequest;
+    warnings: FieldIssue[];
+    now: Date;
+  },
+): { statements: Statement[]; outcome: IntakeOutcome } {
+  const { leadId, lead, fit, now, request } = input;
+  const assignment = pickInitialAssignee(deps.org, deps.directory);
+  const row = {
+    ...lead,
+    id: leadId,
+    sourceId: request.sourceId,
+    teamId: assignment?.team.id ?? null,
+    assigneeId: assignment?.member.id ?? null,
+    assignedAt: assignment ? now : null,
+    score: fit.score,
+    fitScore: fit.fitScore,
+    behaviourScore: 0,
+    grade: fit.grade,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const events: LeadEvent[] = [
+    {
+      leadId,
+      type: 'lead.created',
+      actor: { type: 'source', id: request.sourceId },
+      data: { sourceId: request.sourceId, score: fit.score, grade: fit.grade, breakdown: fit.breakdown },
+    },
+  ];
+  const statements: Statement[] = [
+    insertStatement(leads, [row]),
+    insertStatement(
+      leadIdentities,
+      input.keys.map((k) => ({ kind: k.kind, value: k.value, leadId, createdAt: now })),
+    ),
+  ];
+  if (assignment) {
+    events.push({
+      leadId,
+      type: 'lead.assigned',
+      actor: { type: 'system', id: null },
+      data: { teamId: assignment.team.id, memberId: assignment.member.id, rule: 'initial' },
+    });
+    const windowMs = claimWindowMs(deps.org, fit.grade);
+    const card = buildCardWrites(deps, {
+      leadId,
+      member: assignment.member,
+      template: 'new-lead',
+      context: cardContext(
+        deps,
+        row as LeadRow,
+        {
+          member: { name: assignment.member.name },
+          minutes: windowMs / 60_000,
+          deadline: new Date(now.getTime() + windowMs),
+        },
+        assignment.team,
+      ),
+      dedupeKey: `lead:${leadId}:card:new:${assignment.member.id}`,
+    });
+    if (card) statements.push(insertStatement(cards, [card.card]), outboxInsertStatement([card.outbox], now));
+  }
+  statements.push(insertStatement(leadEvents, eventRows(events, now)));
+
+  const body: IntakeBody = { id: leadId, status: 'created', score: fit.score, grade: fit.grade };
+  if (input.warnings.length > 0) body.warnings = input.warnings;
+  const outcome: IntakeOutcome = { status: 201, body, replayed: false };
+  if (request.idempotency)
+    statements.push(insertStatement(idempotencyKeys, [idempotencyRow(request, outcome, now)]));
+  return { statements, outcome };
+}
+
+function idempotencyRow(request: IntakeRequest, outcome: IntakeOutcome, now: Date) {
+  return {
+    sourceId: request.sourceId,
+    idemKey: request.idempotency!.key,
+    requestHash: request.idempotency!.requestHash,
+    statusCode: outcome.status,
+    response: outcome.body as unknown as Record<string, unknown>,
+    leadId: outcome.body.id,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
+  };
+}
+
+/**
+ * After a unique key refused the new lead: the earlier answer for this Idempotency-Key, or a merge
+ * into the lead the identities belong to. Null when neither exists any more (an expired key was
+ * cleared, a racing twin rolled back): the caller tries to create again.
+ */
+async function resolveAgainstExisting(
+  deps: IntakeDeps,
+  input: { lead: NormalisedLead; keys: IdentityKey[]; request: IntakeRequest },
+): Promise<IntakeOutcome | null> {
+  const { request } = input;
   return withTransaction(
     deps.db,
     async (tx) => {
@@ -95,24 +238,16 @@ export async function intakeLead(deps: IntakeDeps, request: IntakeRequest): Prom
         const earlier = await findIdempotentAnswer(tx, request.sourceId, request.idempotency, now);
         if (earlier) return earlier;
       }
-      const matches = await findMatches(tx, keys);
-      const outcome =
-        matches.length > 0
-          ? await mergeIntoExisting(tx, deps, { lead, keys, matches, sourceId: request.sourceId, now })
-          : await createLead(tx, deps, { lead, keys, fit, sourceId: request.sourceId, now });
-      if (warnings.length > 0) outcome.body.warnings = warnings;
-      if (request.idempotency) {
-        await tx.insert(idempotencyKeys).values({
-          sourceId: request.sourceId,
-          idemKey: request.idempotency.key,
-          requestHash: request.idempotency.requestHash,
-          statusCode: outcome.status,
-          response: outcome.body,
-          leadId: outcome.body.id,
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + IDEMPOTENCY_TTL_MS),
-        });
-      }
+      const matches = await findMatches(tx, input.keys);
+      if (matches.length === 0) return null;
+      const outcome = await mergeIntoExisting(tx, deps, {
+        lead: input.lead,
+        keys: input.keys,
+        matches,
+        sourceId: request.sourceId,
+        now,
+      });
+      if (request.idempotency) await tx.insert(idempotencyKeys).values(idempotencyRow(request, outcome, now));
       return outcome;
     },
     { retryOn: [ER_DUP_ENTRY] },
@@ -157,94 +292,6 @@ async function findMatches(
     .select({ kind: leadIdentities.kind, value: leadIdentities.value, leadId: leadIdentities.leadId })
     .from(leadIdentities)
     .where(or(...keys.map((k) => and(eq(leadIdentities.kind, k.kind), eq(leadIdentities.value, k.value)))));
-}
-
-async function createLead(
-  tx: Tx,
-  deps: IntakeDeps,
-  input: {
-    lead: NormalisedLead;
-    keys: IdentityKey[];
-    fit: ReturnType<typeof scoreLead>;
-    sourceId: string;
-    now: Date;
-  },
-): Promise<IntakeOutcome> {
-  const { lead, fit, now } = input;
-  const assignment = pickInitialAssignee(deps.org, deps.directory);
-  const [inserted] = await tx
-    .insert(leads)
-    .values({
-      ...lead,
-      sourceId: input.sourceId,
-      teamId: assignment?.team.id ?? null,
-      assigneeId: assignment?.member.id ?? null,
-      assignedAt: assignment ? now : null,
-      score: fit.score,
-      fitScore: fit.fitScore,
-      behaviourScore: 0,
-      grade: fit.grade,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .$returningId();
-  const leadId = inserted!.id;
-  // A plain INSERT: if a concurrent submission took one of these keys, this fails and the whole
-  // transaction re-runs as a merge.
-  await tx.insert(leadIdentities).values(input.keys.map((k) => ({ ...k, leadId, createdAt: now })));
-  await appendEvents(
-    tx,
-    [
-      {
-        leadId,
-        type: 'lead.created',
-        actor: { type: 'source', id: input.sourceId },
-        data: { sourceId: input.sourceId, score: fit.score, grade: fit.grade, breakdown: fit.breakdown },
-      },
-      ...(assignment
-        ? [
-            {
-              leadId,
-              type: 'lead.assigned',
-              actor: { type: 'system' as const, id: null },
-              data: { teamId: assignment.team.id, memberId: assignment.member.id, rule: 'initial' },
-            },
-          ]
-        : []),
-    ],
-    now,
-  );
-  if (assignment) {
-    const windowMs = claimWindowMs(deps.org, fit.grade);
-    const row = {
-      ...lead,
-      id: leadId,
-      sourceId: input.sourceId,
-      grade: fit.grade,
-      score: fit.score,
-    } as Parameters<typeof cardContext>[1];
-    await queueCard(tx, deps, {
-      lead: row,
-      member: assignment.member,
-      template: 'new-lead',
-      context: cardContext(
-        deps,
-        row,
-        {
-          member: { name: assignment.member.name },
-          minutes: windowMs / 60_000,
-          deadline: new Date(now.getTime() + windowMs),
-        },
-        assignment.team,
-      ),
-      dedupeKey: `lead:${leadId}:card:new:${assignment.member.id}`,
-    });
-  }
-  return {
-    status: 201,
-    body: { id: leadId, status: 'created', score: fit.score, grade: fit.grade },
-    replayed: false,
-  };
 }
 
 async function mergeIntoExisting(

@@ -5,7 +5,7 @@ import { renderCard } from '../cards/render-card';
 import type { MemberConfig, TeamConfig } from '../config/org-types';
 import type { Tx } from '../db/client';
 import { cards, cardUpdateTokens } from '../db/schema';
-import { enqueueOutbox } from '../outbox/enqueue';
+import { enqueueOutbox, type OutboxItem } from '../outbox/enqueue';
 import type { LeadDeps } from './lead-deps';
 import type { LeadRow } from './lead-record';
 
@@ -51,44 +51,60 @@ function newCardId(leadId: number, template: string): string {
  * lead) and an outbox row with a deterministic key. Skipped, with a log line, when the member has no
  * account on an enabled platform.
  */
-export async function queueCard(
-  tx: Tx,
-  deps: LeadDeps,
-  input: { lead: LeadRow; member: MemberConfig; template: string; context: CardContext; dedupeKey: string },
-): Promise<string | null> {
+export async function queueCard(tx: Tx, deps: LeadDeps, input: CardRequest): Promise<string | null> {
+  const writes = buildCardWrites(deps, input);
+  if (!writes) return null;
+  await tx.insert(cards).values(writes.card);
+  await enqueueOutbox(tx, [writes.outbox], writes.card.createdAt);
+  return writes.card.id;
+}
+
+export interface CardRequest {
+  leadId: number;
+  member: MemberConfig;
+  template: string;
+  context: CardContext;
+  dedupeKey: string;
+}
+
+export type CardWrites = {
+  card: typeof cards.$inferInsert & { id: string; createdAt: Date };
+  outbox: OutboxItem;
+};
+
+/**
+ * The two rows a card needs, built without touching the database, so a caller can write them in a
+ * drizzle transaction (queueCard) or in a one-round-trip batch (the intake). Null, with a log line,
+ * when the member has no account on an enabled platform.
+ */
+export function buildCardWrites(deps: LeadDeps, input: CardRequest): CardWrites | null {
   const address = deps.directory.addressOf(input.member, deps.platforms);
   if (!address) {
     deps.logger.warn(
-      { leadId: input.lead.id, memberId: input.member.id },
+      { leadId: input.leadId, memberId: input.member.id },
       'member has no enabled chat account; card not sent',
     );
     return null;
   }
-  const cardId = newCardId(input.lead.id, input.template);
+  const cardId = newCardId(input.leadId, input.template);
   const card = renderCard(deps.cards, input.template, input.context);
-  const now = deps.clock.now();
-  await tx.insert(cards).values({
-    id: cardId,
-    leadId: input.lead.id,
-    template: input.template,
-    platform: address.platform,
-    recipients: [input.member.id],
-    createdAt: now,
-  });
-  await enqueueOutbox(
-    tx,
-    [
-      {
-        dedupeKey: input.dedupeKey,
-        platform: address.platform,
-        leadId: input.lead.id,
-        cardId,
-        message: { kind: 'card', to: { kind: 'user', userId: address.userId }, cardId, card },
-      },
-    ],
-    now,
-  );
-  return cardId;
+  return {
+    card: {
+      id: cardId,
+      leadId: input.leadId,
+      template: input.template,
+      platform: address.platform,
+      recipients: [input.member.id],
+      createdAt: deps.clock.now(),
+    },
+    outbox: {
+      dedupeKey: input.dedupeKey,
+      platform: address.platform,
+      leadId: input.leadId,
+      cardId,
+      message: { kind: 'card', to: { kind: 'user', userId: address.userId }, cardId, card },
+    },
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client';
 import { parseDbTime } from '../db/columns';
 import { outbox, outboxAttempts, pacingTargets } from '../db/schema';
@@ -25,7 +25,7 @@ export interface ClaimOptions {
   platforms: ReadonlyMap<string, ChatPlatform>;
 }
 
-/** Rows the claim could not take now, and why (returned for logs and tests). */
+/** What a claim did with the rows it looked at (for logs, counters and tests). */
 export interface ClaimReport {
   claimed: ClaimedMessage[];
   deferred: number;
@@ -37,34 +37,39 @@ export interface ClaimReport {
   dead: number;
 }
 
-const SELECT_NOW = sql`SELECT NOW(3) AS now`;
+interface Candidate {
+  row: OutboxRow;
+  request: RenderedRequest;
+  /** Rendered in this claim: the request must be frozen into the row. */
+  fresh: boolean;
+  pacing: PacingRule;
+}
 
-async function databaseNow(tx: Tx): Promise<Date> {
-  const [rows] = (await tx.execute(SELECT_NOW)) as unknown as [{ now: string }[]];
+export async function databaseNow(tx: Tx): Promise<Date> {
+  const [rows] = (await tx.execute(sql`SELECT NOW(3) AS now`)) as unknown as [{ now: string }[]];
   return parseDbTime(rows[0]!.now);
 }
 
 /**
- * Claims due outbox rows for sending, in one transaction (graphile-worker's getJobs, adapted):
+ * Claims due outbox rows for sending, in one transaction whose statement count does not grow with
+ * the batch (graphile-worker's getJobs, adapted):
  *
  * 1. `pending` rows whose `next_attempt_at` has come, and `sending` rows whose lease expired (their
- *    worker died or stalled), both with `FOR UPDATE SKIP LOCKED`, so concurrent workers on any
- *    instance never take the same row.
+ *    worker died or stalled), both `FOR UPDATE SKIP LOCKED`: concurrent workers on any instance
+ *    never take the same row.
  * 2. A row is rendered on its first claim and the request is frozen in the row: every retry sends
  *    the same bytes.
- * 3. Pacing: per target (a member, a robot), the target's row in `pacing_targets` is locked, recent
- *    attempts are counted from `outbox_attempts`, and only what fits the platform's limits is taken;
- *    the rest is pushed to when a slot frees. The lock serialises instances on the same target.
- * 4. Each taken row gets a fresh random lease token (the fencing token) and a lease end.
+ * 3. Pacing: the rows of `pacing_targets` for every target in the batch are locked in one sorted
+ *    upsert (serialising instances per target, in one lock order), recent attempts are counted in
+ *    one grouped query, and only what fits the platform's limits is taken; the rest waits until a
+ *    slot frees.
+ * 4. The taken rows share one fresh random lease token (the fencing token) and a lease end.
  *
  * Every time comparison uses the database clock.
  */
-export { databaseNow };
-
 export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<ClaimReport> {
   return withTransaction(db, async (tx) => {
     const report: ClaimReport = { claimed: [], deferred: 0, skipped: 0, maybeSent: 0, dead: 0 };
-    const now = await databaseNow(tx);
     const due = await tx
       .select()
       .from(outbox)
@@ -79,13 +84,10 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
       .orderBy(asc(outbox.leaseUntil))
       .limit(options.limit)
       .for('update', { skipLocked: true });
+    if (due.length === 0 && expired.length === 0) return report;
+    const now = expired.length > 0 ? await databaseNow(tx) : undefined;
 
-    const candidates: {
-      row: OutboxRow;
-      platform: ChatPlatform;
-      request: RenderedRequest;
-      pacing: PacingRule;
-    }[] = [];
+    const candidates: Candidate[] = [];
     for (const row of [...expired, ...due]) {
       const platform = options.platforms.get(row.platform);
       if (!platform) {
@@ -94,17 +96,21 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
       }
       const message = row.message as unknown as OutboundMessage;
       let request: RenderedRequest;
+      let fresh: boolean;
       try {
-        const fresh = platform.render(message, { dedupeKey: row.dedupeKey });
-        request =
-          row.renderedApi && row.renderedBody !== null
-            ? {
-                api: row.renderedApi,
-                body: row.renderedBody,
-                ...(row.renderedTarget ? { target: row.renderedTarget } : {}),
-                ...windowOf(fresh),
-              }
-            : fresh;
+        const rendered = platform.render(message, { dedupeKey: row.dedupeKey });
+        fresh = !(row.renderedApi && row.renderedBody !== null);
+        request = fresh
+          ? rendered
+          : {
+              api: row.renderedApi!,
+              body: row.renderedBody!,
+              ...(row.renderedTarget ? { target: row.renderedTarget } : {}),
+              // The retry window is a property of the API, not of the frozen bytes.
+              ...(rendered.ambiguousRetryWindowMs === undefined
+                ? {}
+                : { ambiguousRetryWindowMs: rendered.ambiguousRetryWindowMs }),
+            };
       } catch (error) {
         // A message the platform cannot carry will never send: dead-letter it, do not block the batch.
         await tx
@@ -119,7 +125,7 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
         report.dead++;
         continue;
       }
-      if (row.status === 'sending' && !mayRetryAmbiguous(row, request, now)) {
+      if (row.status === 'sending' && !mayRetryAmbiguous(row, request, now!)) {
         // The stalled attempt may have been delivered and a retry could duplicate it.
         await tx
           .update(outbox)
@@ -133,83 +139,86 @@ export async function claimDueMessages(db: Db, options: ClaimOptions): Promise<C
         report.maybeSent++;
         continue;
       }
-      candidates.push({ row, platform, request, pacing: platform.pacing(message) });
+      candidates.push({ row, request, fresh, pacing: platform.pacing(message) });
     }
+    if (candidates.length === 0) return report;
 
-    // Lock pacing targets in one global order so two claims cannot deadlock on them.
-    candidates.sort((a, b) =>
-      a.pacing.target < b.pacing.target ? -1 : a.pacing.target > b.pacing.target ? 1 : a.row.id - b.row.id,
-    );
-    let index = 0;
-    while (index < candidates.length) {
-      const target = candidates[index]!.pacing.target;
-      const group: typeof candidates = [];
-      while (index < candidates.length && candidates[index]!.pacing.target === target)
-        group.push(candidates[index++]!);
-      await lockPacingTarget(tx, target);
-      const counts = await countRecentAttempts(tx, target, group[0]!.pacing.limits);
-      for (const candidate of group) {
-        const blocked = candidate.pacing.limits.findIndex((limit, i) => counts[i]! >= limit.max);
-        if (blocked >= 0) {
-          const limit = candidate.pacing.limits[blocked]!;
-          const freeAt = await slotFreesAt(tx, target, limit, counts[blocked]!);
-          await tx
-            .update(outbox)
-            .set({
-              status: 'pending',
-              nextAttemptAt: freeAt,
-              leaseToken: null,
-              leaseUntil: null,
-              ...frozen(candidate.request),
-            })
-            .where(eq(outbox.id, candidate.row.id));
-          report.deferred++;
-          continue;
-        }
-        counts.forEach((_, i) => {
-          counts[i]! += 1;
-        });
-        const leaseToken = randomBytes(12).toString('hex');
-        await tx
-          .insert(outboxAttempts)
-          .values({ pacingTarget: target, outboxId: candidate.row.id, attemptedAt: now });
-        await tx
-          .update(outbox)
-          .set({
-            status: 'sending',
-            leaseToken,
-            leaseUntil: sql`NOW(3) + INTERVAL ${options.leaseMs * 1000} MICROSECOND`,
-            attempts: sql`${outbox.attempts} + 1`,
-            firstAttemptAt: sql`COALESCE(${outbox.firstAttemptAt}, NOW(3))`,
-            pacingTarget: target,
-            ...frozen(candidate.request),
-          })
-          .where(eq(outbox.id, candidate.row.id));
-        report.claimed.push({
-          id: candidate.row.id,
-          dedupeKey: candidate.row.dedupeKey,
-          platform: candidate.row.platform,
-          message: candidate.row.message as unknown as OutboundMessage,
-          request: candidate.request,
-          leaseToken,
-          attempts: candidate.row.attempts + 1,
-          cardId: candidate.row.cardId,
-        });
-      }
+    const { granted, deferred } = await applyPacing(tx, candidates);
+    for (const { candidate, freeAt } of deferred) {
+      await tx
+        .update(outbox)
+        .set({
+          status: 'pending',
+          nextAttemptAt: freeAt,
+          leaseToken: null,
+          leaseUntil: null,
+          ...frozen(candidate),
+        })
+        .where(eq(outbox.id, candidate.row.id));
     }
+    report.deferred = deferred.length;
+    if (granted.length === 0) return report;
+
+    const leaseToken = randomBytes(12).toString('hex');
+    await tx.insert(outboxAttempts).values(
+      granted.map((c) => ({
+        pacingTarget: c.pacing.target,
+        outboxId: c.row.id,
+        attemptedAt: sql`NOW(3)` as never,
+      })),
+    );
+    await tx.execute(leaseUpdate(granted, leaseToken, options.leaseMs));
+    report.claimed = granted.map((c) => ({
+      id: c.row.id,
+      dedupeKey: c.row.dedupeKey,
+      platform: c.row.platform,
+      message: c.row.message as unknown as OutboundMessage,
+      request: c.request,
+      leaseToken,
+      attempts: c.row.attempts + 1,
+      cardId: c.row.cardId,
+    }));
     return report;
   });
 }
 
-function frozen(request: RenderedRequest) {
-  return { renderedApi: request.api, renderedBody: request.body, renderedTarget: request.target ?? null };
+function frozen(candidate: Candidate) {
+  const { request } = candidate;
+  return candidate.fresh
+    ? { renderedApi: request.api, renderedBody: request.body, renderedTarget: request.target ?? null }
+    : {};
 }
 
-/** The retry window is a property of the API, not of the frozen bytes: take it from a fresh render. */
-function windowOf(request: RenderedRequest): { ambiguousRetryWindowMs?: number } {
-  return request.ambiguousRetryWindowMs === undefined
-    ? {}
-    : { ambiguousRetryWindowMs: request.ambiguousRetryWindowMs };
+/**
+ * One UPDATE for every taken row: status, lease, attempt count, and (CASE per row) the pacing target
+ * and the request frozen on this first claim.
+ */
+function leaseUpdate(granted: Candidate[], leaseToken: string, leaseMs: number) {
+  const ids = granted.map((c) => c.row.id);
+  const caseOf = (pick: (c: Candidate) => string | null, column: string, only: (c: Candidate) => boolean) => {
+    const rows = granted.filter(only);
+    if (rows.length === 0) return sql``;
+    return sql`, ${sql.raw(column)} = CASE ${outbox.id} ${sql.join(
+      rows.map((c) => sql`WHEN ${c.row.id} THEN ${pick(c)}`),
+      sql` `,
+    )} ELSE ${sql.raw(column)} END`;
+  };
+  const fresh = (c: Candidate) => c.fresh;
+  return sql`UPDATE ${outbox} SET
+      ${outbox.status} = 'sending',
+      ${outbox.leaseToken} = ${leaseToken},
+      ${outbox.leaseUntil} = NOW(3) + INTERVAL ${leaseMs * 1000} MICROSECOND,
+      ${outbox.attempts} = ${outbox.attempts} + 1,
+      ${outbox.firstAttemptAt} = COALESCE(${outbox.firstAttemptAt}, NOW(3))
+      ${caseOf(
+        (c) => c.pacing.target,
+        'pacing_target',
+        () => true,
+      )}
+      ${caseOf((c) => c.request.api, 'rendered_api', fresh)}
+      ${caseOf((c) => c.request.body, 'rendered_body', fresh)}
+      ${caseOf((c) => c.request.target ?? null, 'rendered_target', fresh)}
+    WHERE ${inArray(outbox.id, ids)}`;
 }
 
 export function mayRetryAmbiguous(
@@ -223,32 +232,79 @@ export function mayRetryAmbiguous(
   return now.getTime() - first < window;
 }
 
-async function lockPacingTarget(tx: Tx, target: string): Promise<void> {
-  // An upsert takes the row's exclusive lock, creating the row the first time.
+/**
+ * Splits candidates into those that fit their target's limits now and those that must wait, with
+ * the moment a slot frees. Three statements for the whole batch (lock, count) plus one per deferral.
+ */
+async function applyPacing(
+  tx: Tx,
+  candidates: Candidate[],
+): Promise<{ granted: Candidate[]; deferred: { candidate: Candidate; freeAt: Date }[] }> {
+  const targets = [...new Set(candidates.map((c) => c.pacing.target))].sort();
+  // An upsert takes each row's exclusive lock (creating rows the first time); sorted, so two claims
+  // lock in the same order and cannot deadlock on them.
   await tx
     .insert(pacingTargets)
-    .values({ target })
+    .values(targets.map((target) => ({ target })))
     .onDuplicateKeyUpdate({ set: { target: sql`${pacingTargets.target}` } });
-}
 
-async function countRecentAttempts(tx: Tx, target: string, limits: PacingRule['limits']): Promise<number[]> {
-  if (limits.length === 0) return [];
-  const longest = Math.max(...limits.map((l) => l.perSeconds));
-  const columns = limits.map(
-    (l, i) =>
-      sql`SUM(${outboxAttempts.attemptedAt} > NOW(3) - INTERVAL ${l.perSeconds} SECOND) AS ${sql.raw(`c${i}`)}`,
+  const windows = [...new Set(candidates.flatMap((c) => c.pacing.limits.map((l) => l.perSeconds)))].sort(
+    (a, b) => a - b,
   );
-  const [rows] = (await tx.execute(
-    sql`SELECT ${sql.join(columns, sql`, `)} FROM ${outboxAttempts}
-        WHERE ${outboxAttempts.pacingTarget} = ${target}
-          AND ${outboxAttempts.attemptedAt} > NOW(3) - INTERVAL ${longest} SECOND`,
-  )) as unknown as [Record<string, string | number | null>[]];
-  return limits.map((_, i) => Number(rows[0]?.[`c${i}`] ?? 0));
+  const longest = windows.at(-1) ?? 0;
+  const counts = new Map<string, Map<number, number>>();
+  if (longest > 0) {
+    const [rows] = (await tx.execute(
+      sql`SELECT ${outboxAttempts.pacingTarget} AS target,
+            ${sql.join(
+              windows.map(
+                (w) =>
+                  sql`SUM(${outboxAttempts.attemptedAt} > NOW(3) - INTERVAL ${w} SECOND) AS ${sql.raw(`w${w}`)}`,
+              ),
+              sql`, `,
+            )}
+          FROM ${outboxAttempts}
+          WHERE ${inArray(outboxAttempts.pacingTarget, targets)}
+            AND ${outboxAttempts.attemptedAt} > NOW(3) - INTERVAL ${longest} SECOND
+          GROUP BY ${outboxAttempts.pacingTarget}`,
+    )) as unknown as [Record<string, string | number | null>[]];
+    for (const row of rows) {
+      counts.set(String(row.target), new Map(windows.map((w) => [w, Number(row[`w${w}`] ?? 0)])));
+    }
+  }
+
+  const granted: Candidate[] = [];
+  const deferred: { candidate: Candidate; freeAt: Date }[] = [];
+  // Oldest first within a target, so the wait is fair.
+  const ordered = [...candidates].sort((a, b) => a.row.id - b.row.id);
+  for (const candidate of ordered) {
+    const target = candidate.pacing.target;
+    let byWindow = counts.get(target);
+    if (!byWindow) {
+      byWindow = new Map();
+      counts.set(target, byWindow);
+    }
+    const blocked = candidate.pacing.limits.find((l) => (byWindow.get(l.perSeconds) ?? 0) >= l.max);
+    if (blocked) {
+      deferred.push({
+        candidate,
+        freeAt: await slotFreesAt(tx, target, blocked, byWindow.get(blocked.perSeconds)!),
+      });
+      continue;
+    }
+    for (const limit of candidate.pacing.limits) {
+      byWindow.set(limit.perSeconds, (byWindow.get(limit.perSeconds) ?? 0) + 1);
+    }
+    granted.push(candidate);
+  }
+  return { granted, deferred };
 }
 
 /**
  * When the window will hold one attempt fewer than its limit: the moment the attempt that is
- * `count - max + 1`-th oldest inside the window leaves it.
+ * `count - max + 1`-th oldest inside the window leaves it. Attempts granted earlier in this claim are
+ * not in the table yet; they are newer than every stored one, so the answer stays right or early
+ * (an early retry is deferred again, never sent over the limit).
  */
 async function slotFreesAt(
   tx: Tx,

@@ -1,4 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
+import mysql, { type Pool } from 'mysql2/promise';
 import type { Db } from '../db/client';
 import { parseDbTime } from '../db/columns';
 import { cardUpdateTokens, outbox } from '../db/schema';
@@ -24,6 +25,8 @@ export async function completeMessage(
   claimed: ClaimedMessage,
   result: SendResult,
   policy: CompletionPolicy,
+  /** The multi-statement pool: a success is then recorded in one round trip. */
+  batchPool?: Pool,
 ): Promise<Completion> {
   const fence = and(
     eq(outbox.id, claimed.id),
@@ -32,38 +35,7 @@ export async function completeMessage(
   );
   const cleared = { leaseToken: null, leaseUntil: null };
 
-  if (result.ok) {
-    return withTransaction(db, async (tx) => {
-      const [updated] = await tx
-        .update(outbox)
-        .set({
-          status: 'sent',
-          sentAt: sql`NOW(3)`,
-          lastError: null,
-          result: {
-            ...(result.platformMessageId ? { platformMessageId: result.platformMessageId } : {}),
-            ...(result.updateToken ? { hasUpdateToken: true } : {}),
-          },
-          ...cleared,
-        })
-        .where(fence);
-      if (updated.affectedRows !== 1) return 'lease_lost';
-      // The send answer carries a fresh card-update token for each recipient (WeCom response_code).
-      const to = (claimed.message as { to?: { kind: string; userId?: string } }).to;
-      if (result.updateToken && claimed.cardId && to?.kind === 'user' && to.userId) {
-        await tx
-          .insert(cardUpdateTokens)
-          .values({
-            cardId: claimed.cardId,
-            userId: to.userId,
-            token: result.updateToken,
-            issuedAt: sql`NOW(3)` as never,
-          })
-          .onDuplicateKeyUpdate({ set: { token: result.updateToken, issuedAt: sql`NOW(3)` } });
-      }
-      return 'sent';
-    });
-  }
+  if (result.ok) return completeSent(db, claimed, result, batchPool);
 
   const error = `${result.code}: ${result.message}`.slice(0, 512);
   let next: 'pending' | 'dead' | 'maybe_sent';
@@ -95,4 +67,61 @@ export async function completeMessage(
     .where(fence);
   if (updated.affectedRows !== 1) return 'lease_lost';
   return next === 'pending' ? 'retry' : next;
+}
+
+/**
+ * A successful send: the row becomes `sent` (fenced by the lease token) and, when the answer carries
+ * a card-update token for a one-to-one card, the token is stored. With the batch pool both travel in
+ * one round trip: the token insert runs only if the fenced UPDATE matched (`ROW_COUNT()`).
+ */
+async function completeSent(
+  db: Db,
+  claimed: ClaimedMessage,
+  result: Extract<SendResult, { ok: true }>,
+  batchPool: Pool | undefined,
+): Promise<Completion> {
+  const stored = {
+    ...(result.platformMessageId ? { platformMessageId: result.platformMessageId } : {}),
+    ...(result.updateToken ? { hasUpdateToken: true } : {}),
+  };
+  const to = (claimed.message as { to?: { kind: string; userId?: string } }).to;
+  const token =
+    result.updateToken && claimed.cardId && to?.kind === 'user' && to.userId
+      ? { cardId: claimed.cardId, userId: to.userId, token: result.updateToken }
+      : null;
+  const markSent =
+    "UPDATE outbox SET status = 'sent', sent_at = NOW(3), last_error = NULL, result = ?, lease_token = NULL, lease_until = NULL " +
+    "WHERE id = ? AND lease_token = ? AND status = 'sending'";
+  const markParams = [JSON.stringify(stored), claimed.id, claimed.leaseToken];
+
+  if (batchPool) {
+    const statements = [mysql.format(markSent, markParams), 'SET @lr_sent = ROW_COUNT()'];
+    if (token) {
+      statements.push(
+        mysql.format(
+          'INSERT INTO card_update_tokens (card_id, user_id, token, issued_at) SELECT ?, ?, ?, NOW(3) FROM DUAL WHERE @lr_sent = 1 ' +
+            'ON DUPLICATE KEY UPDATE token = ?, issued_at = NOW(3)',
+          [token.cardId, token.userId, token.token, token.token],
+        ),
+      );
+    }
+    statements.push('SELECT @lr_sent AS sent');
+    const [results] = (await batchPool.query(statements.join(';\n'))) as unknown as [unknown[]];
+    const last = results.at(-1) as { sent: number | string }[];
+    return Number(last[0]?.sent) === 1 ? 'sent' : 'lease_lost';
+  }
+
+  return withTransaction(db, async (tx) => {
+    const [updated] = (await tx.execute(sql.raw(mysql.format(markSent, markParams)))) as unknown as [
+      { affectedRows: number },
+    ];
+    if (updated.affectedRows !== 1) return 'lease_lost';
+    if (token) {
+      await tx
+        .insert(cardUpdateTokens)
+        .values({ ...token, issuedAt: sql`NOW(3)` as never })
+        .onDuplicateKeyUpdate({ set: { token: token.token, issuedAt: sql`NOW(3)` } });
+    }
+    return 'sent';
+  });
 }

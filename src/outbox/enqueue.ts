@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { DB_NOW, insertStatement, type Statement } from '../db/batch';
 import type { Executor } from '../db/client';
 import { outbox } from '../db/schema';
 import type { OutboundMessage, PlatformName } from '../platforms/types';
@@ -21,19 +22,29 @@ export async function enqueueOutbox(tx: Executor, items: OutboxItem[], now: Date
   if (items.length === 0) return;
   await tx
     .insert(outbox)
-    .values(
-      items.map((item) => ({
-        dedupeKey: item.dedupeKey,
-        platform: item.platform,
-        kind: item.message.kind,
-        message: item.message as unknown as Record<string, unknown>,
-        leadId: item.leadId ?? null,
-        cardId: item.cardId ?? null,
-        status: 'pending',
-        // Due-ness is decided by the database clock (instances may disagree about the time).
-        nextAttemptAt: sql`NOW(3)`,
-        createdAt: now,
-      })),
-    )
+    .values(items.map((item) => ({ ...outboxRow(item, now), nextAttemptAt: sql`NOW(3)` })))
     .onDuplicateKeyUpdate({ set: { dedupeKey: sql`${outbox.dedupeKey}` } });
+}
+
+/** The same rows for a one-round-trip batch (db/batch.ts). */
+export function outboxInsertStatement(items: OutboxItem[], now: Date): Statement {
+  return insertStatement(
+    outbox,
+    items.map((item) => ({ ...outboxRow(item, now), nextAttemptAt: DB_NOW })),
+    ' ON DUPLICATE KEY UPDATE `dedupe_key` = `dedupe_key`',
+  );
+}
+
+/** Due-ness is decided by the database clock (instances may disagree about the time): callers set it. */
+function outboxRow(item: OutboxItem, now: Date) {
+  return {
+    dedupeKey: item.dedupeKey,
+    platform: item.platform,
+    kind: item.message.kind,
+    message: item.message as unknown as Record<string, unknown>,
+    leadId: item.leadId ?? null,
+    cardId: item.cardId ?? null,
+    status: 'pending',
+    createdAt: now,
+  };
 }

@@ -1,11 +1,9 @@
 import path from 'node:path';
-import { loadCardTemplates } from '../../src/cards/load-cards';
 import { parseEnv } from '../../src/config/env';
 import { loadOrgConfig } from '../../src/config/load-org-config';
-import { createDirectory } from '../../src/config/members';
 import { createManualClock, type ManualClock } from '../../src/lib/clock';
 import { createLogging } from '../../src/lib/logger';
-import { CARDS_DIR } from '../../src/runtime';
+import { assembleRuntime } from '../../src/runtime';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server';
 import { createApiKey } from '../../src/sources/api-keys';
 import { createTestDatabase, type TestDatabase } from './test-db';
@@ -49,18 +47,11 @@ export async function startTestApp(
   const clock = options.clock ?? createManualClock('2026-11-21T01:00:00.000Z');
   const logging = createLogging({ level: env.LOG_LEVEL });
   const org = loadOrgConfig(env.LEADRELAY_CONFIG, {});
-  const server = await startServer(
-    {
-      env,
-      org,
-      logging,
-      clock,
-      database,
-      directory: createDirectory(org),
-      cards: loadCardTemplates(CARDS_DIR),
-    },
-    { port: 0, host: '127.0.0.1', ...options.server },
-  );
+  const server = await startServer(assembleRuntime({ env, org, logging, clock, database }), {
+    port: 0,
+    host: '127.0.0.1',
+    ...options.server,
+  });
   return {
     url: server.url,
     database,

@@ -307,6 +307,50 @@ describe('outbox', () => {
     expect((await rowsByKey()).get('first-try')!.status).toBe('dead');
   });
 
+  it('records a success in one round trip on the batch pool, still fenced by the lease token', async () => {
+    const fake = createFakePlatform();
+    const platforms = new Map([['wecom', fake.platform]]);
+    await enqueueOutbox(
+      database.db,
+      [
+        {
+          dedupeKey: 'batch-card',
+          platform: 'wecom',
+          cardId: 'L2-new',
+          message: {
+            kind: 'card',
+            to: { kind: 'user', userId: 'LiNa' },
+            cardId: 'L2-new',
+            card: { template: 'new-lead', title: 't', fields: [], buttons: [] },
+          },
+        },
+      ],
+      new Date(),
+    );
+    const stalled = await claimDueMessages(database.db, { limit: 1, leaseMs: 30_000, platforms });
+    await database.db.execute(
+      sql`UPDATE outbox SET lease_until = NOW(3) - INTERVAL 1 SECOND WHERE dedupe_key = 'batch-card'`,
+    );
+    const fresh = await claimDueMessages(database.db, { limit: 1, leaseMs: 30_000, platforms });
+    const ok = { ok: true as const, updateToken: 'rc-batch', platformMessageId: 'msg-9' };
+    expect(await completeMessage(database.db, stalled.claimed[0]!, ok, policy, database.batchPool)).toBe(
+      'lease_lost',
+    );
+    const [[none]] = (await database.db.execute(
+      sql`SELECT COUNT(*) AS n FROM card_update_tokens WHERE card_id = 'L2-new'`,
+    )) as unknown as [[{ n: number }]];
+    expect(Number(none.n)).toBe(0);
+    expect(await completeMessage(database.db, fresh.claimed[0]!, ok, policy, database.batchPool)).toBe(
+      'sent',
+    );
+    const row = (await rowsByKey()).get('batch-card')!;
+    expect([row.status, row.result]).toEqual(['sent', { platformMessageId: 'msg-9', hasUpdateToken: true }]);
+    const [[token]] = (await database.db.execute(
+      sql`SELECT token FROM card_update_tokens WHERE card_id = 'L2-new' AND user_id = 'LiNa'`,
+    )) as unknown as [[{ token: string }]];
+    expect(token.token).toBe('rc-batch');
+  });
+
   it('records a card-update token returned by the send', async () => {
     const fake = createFakePlatform();
     fake.setScript(() => ({ ok: true, updateToken: 'rc-1' }));
