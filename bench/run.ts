@@ -16,13 +16,15 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { callbacksBenchmark } from './callbacks';
 import { intakeBenchmark } from './intake';
 import type { Benchmark, BenchOptions } from './lib/bench';
 import { runCleanups } from './lib/cleanup';
 import { mainThreadProfile, summariseProfile } from './lib/profile';
 import { prependResults, RESULTS_FILE } from './lib/results';
+import { speedToLeadBenchmark } from './speed-to-lead';
 
-const BENCHMARKS: Benchmark[] = [intakeBenchmark];
+const BENCHMARKS: Benchmark[] = [intakeBenchmark, callbacksBenchmark, speedToLeadBenchmark];
 
 interface Cli {
   names: string[];
@@ -94,6 +96,7 @@ function parseCli(argv: string[]): Cli {
     profile,
     options: {
       durationSeconds: duration ?? (smoke ? 2 : 15),
+      durationGiven: duration !== undefined,
       warmupSeconds: smoke ? 1 : 3,
       connections,
       smoke,

@@ -2,6 +2,8 @@
 export interface BenchOptions {
   /** Seconds per measured scenario (`--duration`, default 15; 2 in a smoke run). */
   durationSeconds: number;
+  /** True when `--duration` was given: a benchmark with a default of its own keeps it otherwise. */
+  durationGiven?: boolean;
   /** Seconds of load before each scenario whose figures are discarded (JIT, pool, buffer pool). */
   warmupSeconds: number;
   /** Concurrent HTTP connections of the load generator (`--connections`, default 50). */
