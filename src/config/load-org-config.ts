@@ -8,6 +8,7 @@ import schema from './org-config.schema.json';
 import { checkReferences } from './org-config-checks';
 import { describeAjvErrors, describeParseErrors, escapePointer, type Problem } from './org-config-messages';
 import type { OrgConfig } from './org-types';
+import { SECTION_CHECKS, SECTION_SCHEMAS } from './sections';
 
 /**
  * Loads the org config: JSONC → `${ENV}` interpolation → ajv schema (with defaults) → cross-reference
@@ -36,6 +37,7 @@ export function createOrgConfigValidator(): OrgConfigValidator {
     allowUnionTypes: true,
   });
   addFormats(ajv);
+  for (const section of SECTION_SCHEMAS) ajv.addSchema(section);
   return ajv.compile<OrgConfig>(schema);
 }
 
@@ -79,6 +81,9 @@ export function parseOrgConfig(
   };
   if (!validator(data)) report(describeAjvErrors(validator.errors ?? []));
   report(checkReferences(data));
+  if (data !== null && typeof data === 'object') {
+    for (const check of SECTION_CHECKS) report(check(data as Record<string, unknown>));
+  }
   if (problems.length > 0) throw new ConfigError(file, problems);
   return deepFreeze(data as OrgConfig);
 }

@@ -1,0 +1,16 @@
+import calendars from './calendars.schema.json';
+import pool from './pool.schema.json';
+import routing from './routing.schema.json';
+import sla from './sla.schema.json';
+
+/**
+ * Sections of the org config that grow with features (routing, SLA, calendars, pool) live in their
+ * own schema files, referenced from the root schema by `$id`, so each feature owns its part of the
+ * config. Cross-reference checks of a section (a rule naming a team that does not exist) are listed
+ * in `SECTION_CHECKS` and run after the schema passes.
+ */
+export const SECTION_SCHEMAS = [routing, sla, calendars, pool];
+
+export type SectionCheck = (config: Record<string, unknown>) => { path: string; message: string }[];
+
+export const SECTION_CHECKS: SectionCheck[] = [];
