@@ -193,6 +193,41 @@ CREATE TABLE `pacing_targets` (
 	CONSTRAINT `pacing_targets_target` PRIMARY KEY(`target`)
 );
 --> statement-breakpoint
+CREATE TABLE `member_availability` (
+	`member_id` varchar(64) NOT NULL,
+	`away_until` datetime(3),
+	`reason` varchar(255),
+	`set_by` varchar(64),
+	`updated_at` datetime(3) NOT NULL,
+	CONSTRAINT `member_availability_member_id` PRIMARY KEY(`member_id`)
+);
+--> statement-breakpoint
+CREATE TABLE `routing_positions` (
+	`team_id` varchar(64) NOT NULL,
+	`member_id` varchar(64) NOT NULL,
+	`current_weight` bigint NOT NULL DEFAULT 0,
+	`updated_at` datetime(3) NOT NULL,
+	CONSTRAINT `routing_positions_team_id_member_id_pk` PRIMARY KEY(`team_id`,`member_id`)
+);
+--> statement-breakpoint
+CREATE TABLE `timers` (
+	`id` bigint unsigned AUTO_INCREMENT NOT NULL,
+	`effect_key` varchar(191) NOT NULL,
+	`kind` varchar(48) NOT NULL,
+	`lead_id` bigint unsigned,
+	`payload` json NOT NULL,
+	`due_at` datetime(3) NOT NULL,
+	`status` varchar(16) NOT NULL DEFAULT 'pending',
+	`attempts` int NOT NULL DEFAULT 0,
+	`lease_token` varchar(32),
+	`lease_until` datetime(3),
+	`last_error` varchar(512),
+	`created_at` datetime(3) NOT NULL,
+	`fired_at` datetime(3),
+	CONSTRAINT `timers_id` PRIMARY KEY(`id`),
+	CONSTRAINT `timers_effect_uq` UNIQUE(`effect_key`)
+);
+--> statement-breakpoint
 CREATE INDEX `activities_lead_type_idx` ON `activities` (`lead_id`,`type`,`occurred_at`);--> statement-breakpoint
 CREATE INDEX `idempotency_keys_expires_idx` ON `idempotency_keys` (`expires_at`);--> statement-breakpoint
 CREATE INDEX `lead_events_lead_idx` ON `lead_events` (`lead_id`,`id`);--> statement-breakpoint
@@ -201,6 +236,7 @@ CREATE INDEX `lead_identities_lead_idx` ON `lead_identities` (`lead_id`);--> sta
 CREATE INDEX `leads_team_stage_idx` ON `leads` (`team_id`,`stage`);--> statement-breakpoint
 CREATE INDEX `leads_owner_stage_idx` ON `leads` (`owner_id`,`stage`);--> statement-breakpoint
 CREATE INDEX `leads_assignee_idx` ON `leads` (`assignee_id`);--> statement-breakpoint
+CREATE INDEX `leads_company_key_idx` ON `leads` (`company_key`);--> statement-breakpoint
 CREATE INDEX `leads_source_created_idx` ON `leads` (`source_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `leads_created_idx` ON `leads` (`created_at`);--> statement-breakpoint
 CREATE INDEX `rejected_payloads_status_idx` ON `rejected_payloads` (`status`,`id`);--> statement-breakpoint
@@ -211,4 +247,7 @@ CREATE INDEX `outbox_due_idx` ON `outbox` (`status`,`next_attempt_at`);--> state
 CREATE INDEX `outbox_lease_idx` ON `outbox` (`status`,`lease_until`);--> statement-breakpoint
 CREATE INDEX `outbox_lead_idx` ON `outbox` (`lead_id`);--> statement-breakpoint
 CREATE INDEX `outbox_attempts_target_idx` ON `outbox_attempts` (`pacing_target`,`attempted_at`);--> statement-breakpoint
+CREATE INDEX `timers_due_idx` ON `timers` (`status`,`due_at`);--> statement-breakpoint
+CREATE INDEX `timers_lease_idx` ON `timers` (`status`,`lease_until`);--> statement-breakpoint
+CREATE INDEX `timers_lead_idx` ON `timers` (`lead_id`,`status`);--> statement-breakpoint
 INSERT INTO `id_blocks` (`name`, `next_id`) VALUES ('leads', 1);

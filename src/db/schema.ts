@@ -13,6 +13,7 @@ import {
 } from 'drizzle-orm/mysql-core';
 import { json, mediumBlob, utc } from './columns';
 import { deliveryTables } from './schema-delivery';
+import { timerTables } from './schema-timers';
 
 export const leads = mysqlTable(
   'leads',
@@ -66,6 +67,7 @@ export const leads = mysqlTable(
     index('leads_team_stage_idx').on(t.teamId, t.stage),
     index('leads_owner_stage_idx').on(t.ownerId, t.stage),
     index('leads_assignee_idx').on(t.assigneeId),
+    index('leads_company_key_idx').on(t.companyKey),
     index('leads_source_created_idx').on(t.sourceId, t.createdAt),
     index('leads_created_idx').on(t.createdAt),
   ],
@@ -187,6 +189,7 @@ export const rejectedPayloads = mysqlTable(
 );
 
 export * from './schema-delivery';
+export * from './schema-timers';
 
 export const schemaTables = {
   leads,
@@ -197,6 +200,7 @@ export const schemaTables = {
   idempotencyKeys,
   rejectedPayloads,
   ...deliveryTables,
+  ...timerTables,
 };
 
 /** `NOW(3)`: the database clock, for due-checks several instances must agree on. */
