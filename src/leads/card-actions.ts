@@ -25,7 +25,7 @@ export type CardActionOutcome =
  */
 export async function handleCardAction(deps: LeadDeps, event: CardAction): Promise<CardActionOutcome> {
   const member = deps.directory.memberByPlatformUser(event.platform, event.userId);
-  if (!member || !member.active) {
+  if (!member?.active) {
     deps.logger.warn(
       { platform: event.platform, cardId: event.cardId },
       'card click from an unknown or departed member',

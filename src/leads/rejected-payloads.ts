@@ -90,7 +90,7 @@ export type ReplayResult =
  */
 export async function replayRejectedPayload(deps: IntakeDeps, id: number): Promise<ReplayResult> {
   const row = await getRejectedPayload(deps.db, id);
-  if (!row || row.status !== 'pending') throw new AppError(404, 'not_found', `没有待处理的被拒载荷 #${id}`);
+  if (row?.status !== 'pending') throw new AppError(404, 'not_found', `没有待处理的被拒载荷 #${id}`);
   const now = deps.clock.now();
   try {
     const body = parseJsonBody(row.body);
