@@ -1,3 +1,7 @@
+import type { CalendarConfig } from './sections/calendars';
+import type { PoolConfig, SlaConfig } from './sections/sla';
+
+export type { PoolConfig, SlaConfig, SlaPolicy } from './sections/sla';
 /**
  * The org config: one JSON(C) file the admin writes. Validated by `org-config.schema.json` (ajv) and
  * by cross-reference checks in `load-org-config.ts`. Later issues add sections (routing, sla,
@@ -11,13 +15,12 @@ export interface OrgConfig {
   teams: TeamConfig[];
   sources: SourceConfig[];
   scoring: ScoringConfig;
-  /** Service levels. The assignment issue grows this into full policies per grade. */
-  sla?: SlaConfig;
-}
-
-export interface SlaConfig {
-  /** How long the offered rep has to claim a new lead, per grade (`5m`, `30m`, `2h`). */
-  claimWindow?: Partial<Record<Grade, string>>;
+  /** Service levels per grade (sections/sla.schema.json); defaults filled by the schema. */
+  sla: SlaConfig;
+  /** The public pool (sections/pool.schema.json). */
+  pool: PoolConfig;
+  /** Business calendars by id (sections/calendars.schema.json), referenced from `TeamConfig.calendar`. */
+  calendars?: Record<string, CalendarConfig>;
 }
 
 export interface MemberConfig {
@@ -44,6 +47,8 @@ export interface TeamConfig {
   /** Member ids. */
   supervisor: string;
   director?: string;
+  /** Id of a calendar in `OrgConfig.calendars`; business-time SLA clocks of this team count its hours. */
+  calendar?: string;
   members: string[];
 }
 

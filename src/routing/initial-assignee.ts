@@ -7,7 +7,9 @@ export const DEFAULT_CLAIM_WINDOW: Record<Grade, string> = { A: '5m', B: '30m', 
 
 export function claimWindowMs(org: OrgConfig, grade: string): number {
   const g = (['A', 'B', 'C'].includes(grade) ? grade : 'C') as Grade;
-  return parseDuration(org.sla?.claimWindow?.[g] ?? DEFAULT_CLAIM_WINDOW[g]);
+  return parseDuration(
+    org.sla.claimWindow?.[g] ?? org.sla.policies[g]?.claimWithin ?? DEFAULT_CLAIM_WINDOW[g],
+  );
 }
 
 /**

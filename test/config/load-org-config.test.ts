@@ -122,8 +122,32 @@ describe('parsing', () => {
 });
 
 describe('the result', () => {
+  it('fills the SLA and pool sections with the field defaults of PRODUCT.md', () => {
+    const config = parse(doc());
+    expect(config.pool).toEqual({
+      maxGrabsPerDay: 20,
+      maxOpenLeads: 200,
+      reclaimCooldown: '3d',
+      offerToTeam: true,
+    });
+    expect(config.sla.policies.A).toMatchObject({
+      clock: 'wall',
+      claimWithin: '5m',
+      unclaimedEscalation: [
+        { after: '2h', notify: 'supervisor' },
+        { after: '4h', notify: 'director' },
+      ],
+      recycleAfter: '24h',
+      recycleWarningBefore: '2h',
+      stagnationAfter: '7d',
+      cadence: '7d',
+    });
+    expect([config.sla.policies.B.cadence, config.sla.policies.C.cadence]).toEqual(['14d', '30d']);
+  });
+
   it('has every default filled in', () => {
-    expect(parse(doc())).toEqual({
+    const { sla: _sla, pool: _pool, ...rest } = parse(doc());
+    expect(rest).toEqual({
       timezone: 'Asia/Shanghai',
       members: [
         {
