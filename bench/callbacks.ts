@@ -6,7 +6,7 @@ import { createBenchDatabase } from './lib/database';
 import { type LoadFigures, runLoad } from './lib/load';
 import { machineLine } from './lib/machine';
 import { type PacedAttempt, type PacedRun, runPaced } from './lib/paced';
-import { cpuMillis, findDatabasePid } from './lib/proc';
+import { cpuMillis, findDatabasePid, otherLoadMeter } from './lib/proc';
 import {
   type Distribution,
   distribution,
@@ -126,6 +126,8 @@ interface Row {
   inserts: number;
   /** Statements per answered request by kind (`Com_*` counters), e.g. `insert 1.00, update 2.00`. */
   breakdown: string;
+  /** Cores kept busy by processes outside the benchmark during the window (shared machine). */
+  otherCores: number | null;
 }
 
 interface SlowResult {
@@ -229,7 +231,9 @@ async function runCallbacksBench(options: BenchOptions): Promise<BenchReport> {
       const serverBefore = cpuMillis(serverPid);
       const databaseBefore = cpuMillis(databasePid);
       const countersBefore = await globalStatus(database.pool, STATUS_NAMES);
+      const otherLoad = otherLoadMeter([serverPid, databasePid]);
       const result = await run();
+      const otherCores = otherLoad();
       const countersAfter = await globalStatus(database.pool, STATUS_NAMES);
       const n = answered(result);
       const perRequest = (before: number | null, after: number | null) =>
@@ -248,6 +252,7 @@ async function runCallbacksBench(options: BenchOptions): Promise<BenchReport> {
         statements: counted('Questions'),
         inserts: counted('Com_insert'),
         breakdown,
+        otherCores,
       };
     };
 
@@ -294,6 +299,7 @@ async function runCallbacksBench(options: BenchOptions): Promise<BenchReport> {
         statements: m.statements,
         inserts: m.inserts,
         breakdown: m.breakdown,
+        otherCores: m.otherCores,
       };
     };
 
@@ -354,6 +360,7 @@ async function runCallbacksBench(options: BenchOptions): Promise<BenchReport> {
         statements: m.statements,
         inserts: m.inserts,
         breakdown: m.breakdown,
+        otherCores: m.otherCores,
       };
     };
 
@@ -395,6 +402,10 @@ async function runCallbacksBench(options: BenchOptions): Promise<BenchReport> {
     await child?.stop().catch(() => undefined);
     await database.drop().catch((error: unknown) => log(`could not drop ${database.name}: ${String(error)}`));
   }
+}
+
+function fmtCores(cores: number | null): string {
+  return cores === null ? 'n/a' : cores.toFixed(2);
 }
 
 function countStatuses(attempts: readonly PacedAttempt<unknown>[]): Record<string, number> {
@@ -571,13 +582,13 @@ function render(
   const judged = options.smoke ? ' (smoke run: indicative only, not judged)' : '';
   const poolSize = process.env.DATABASE_POOL_SIZE || '10';
   const table = [
-    '| scenario | req/s | p50 ms | p99 ms | max ms | errors (timeouts) / non-2xx | server CPU/req | DB CPU/req | statements (INSERTs)/req |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| scenario | req/s | p50 ms | p99 ms | max ms | errors (timeouts) / non-2xx | server CPU/req | DB CPU/req | statements (INSERTs)/req | other processes (cores) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
         `| ${r.label} | ${fmtInt(r.rps)} | ${fmtMs(r.latency.p50)} | ${fmtMs(r.latency.p99)} | ${fmtMs(r.latency.max)} | ` +
         `${r.errors} (${r.timeouts}) / ${r.non2xx} | ${fmtUs(r.serverCpuUs)} | ${fmtUs(r.databaseCpuUs)} | ` +
-        `${r.statements.toFixed(1)} (${r.inserts.toFixed(2)}) |`,
+        `${r.statements.toFixed(1)} (${r.inserts.toFixed(2)}) | ${fmtCores(r.otherCores)} |`,
     ),
   ];
   const statementTable = [
@@ -609,7 +620,9 @@ function render(
       `${options.warmupSeconds} s warm-up; the evenly paced rows use bench/lib/paced.ts (open loop, keep-alive, ` +
       `one request every 1/rate s). Server in a child process (pool ${poolSize}, production settings, inbox ` +
       'processing and sweeper running), load generator and MariaDB on the same box. CPU/req and statements/req ' +
-      'as in the intake benchmark (statements include processing each stored event after the answer).',
+      'as in the intake benchmark (statements include processing each stored event after the answer). ' +
+      'Other processes = cores kept busy during the window by everything but the server child, the database ' +
+      'and the load generator (from /proc/stat): above ~0.1, someone else shared the 2 cores and the timings suffer.',
     '',
     ...table,
     '',

@@ -23,8 +23,9 @@ import { runCleanups } from './lib/cleanup';
 import { mainThreadProfile, summariseProfile } from './lib/profile';
 import { prependResults, RESULTS_FILE } from './lib/results';
 import { speedToLeadBenchmark } from './speed-to-lead';
+import { timersBenchmark } from './timers';
 
-const BENCHMARKS: Benchmark[] = [intakeBenchmark, callbacksBenchmark, speedToLeadBenchmark];
+const BENCHMARKS: Benchmark[] = [intakeBenchmark, callbacksBenchmark, speedToLeadBenchmark, timersBenchmark];
 
 interface Cli {
   names: string[];

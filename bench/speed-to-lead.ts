@@ -9,6 +9,7 @@ import { type ChildServer, startChildServer } from './lib/child';
 import { createBenchDatabase } from './lib/database';
 import { machineLine } from './lib/machine';
 import { type PacedAttempt, runPaced } from './lib/paced';
+import { findDatabasePid, otherLoadMeter } from './lib/proc';
 import { type Distribution, distribution, fmtCounts, fmtInt, fmtMs, mark } from './lib/stats';
 import { benchWecomCredentials, FIXTURE_WECOM_MEMBERS, wecomServerEnv } from './lib/wecom';
 
@@ -83,6 +84,8 @@ interface PhaseResult {
   drainMs: number;
   /** The bench process's event-loop delay while it ran (it stamps both ends of the measure). */
   loopDelayMaxMs: number;
+  /** Cores kept busy by processes outside the benchmark during the measured run (shared machine). */
+  otherCores: number | null;
   /** The machine line, taken when the phase started. */
   machine: string;
   failures: string[];
@@ -157,7 +160,9 @@ async function runPhase(
     }
     log(`${label}: ${plan.seconds} s at ${RATE} leads/s`);
     loopDelay.enable();
+    const otherLoad = otherLoadMeter([child.pid, findDatabasePid()]);
     const run = await send(plan.seconds, true);
+    const otherCores = otherLoad();
     const lastAnswer = Math.max(...leads.map((l) => l.answeredWallMs));
     const complete = await waitForCards(emulator, leads, plan.drainMs);
     loopDelay.disable();
@@ -185,6 +190,7 @@ async function runPhase(
       stats: emulator.state.stats(),
       drainMs,
       loopDelayMaxMs: loopDelay.max / 1e6,
+      otherCores,
       machine,
       failures,
     };
@@ -470,7 +476,9 @@ function render(
       `${fmtInt(lifted.stats.sent)} message/send ok, ${lifted.stats.gettoken_calls} gettoken, ` +
       `${lifted.stats.dropped_rate_limited} dropped. Last card ${fmtInt(lifted.drainMs)} ms after the last 201.`,
     `- Sender: ${fmtInt(lifted.offeredRate)} leads/s offered, timer lag max ${fmtMs(lifted.lagMax)} ms; the bench ` +
-      `process's event loop (load generator + emulator, it stamps both ends) stalled at most ${fmtMs(lifted.loopDelayMaxMs)} ms.`,
+      `process's event loop (load generator + emulator, it stamps both ends) stalled at most ${fmtMs(lifted.loopDelayMaxMs)} ms; ` +
+      `other processes on the machine kept ${lifted.otherCores === null ? 'n/a' : lifted.otherCores.toFixed(2)} cores busy ` +
+      '(above ~0.1, someone else shared the 2 cores and the timings suffer).',
     `- Correctness: ${failures.length === 0 ? 'every lead 201, every card delivered exactly once, nothing dropped ✓' : `**${failures.length} failures** ✗`}`,
     '',
     machine,

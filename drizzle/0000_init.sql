@@ -235,7 +235,7 @@ CREATE INDEX `lead_events_type_created_idx` ON `lead_events` (`type`,`created_at
 CREATE INDEX `lead_identities_lead_idx` ON `lead_identities` (`lead_id`);--> statement-breakpoint
 CREATE INDEX `leads_team_stage_idx` ON `leads` (`team_id`,`stage`);--> statement-breakpoint
 CREATE INDEX `leads_owner_stage_idx` ON `leads` (`owner_id`,`stage`);--> statement-breakpoint
-CREATE INDEX `leads_assignee_idx` ON `leads` (`assignee_id`);--> statement-breakpoint
+CREATE INDEX `leads_assignee_load_idx` ON `leads` (`assignee_id`,`owner_id`,`stage`,`assigned_at`);--> statement-breakpoint
 CREATE INDEX `leads_company_key_idx` ON `leads` (`company_key`);--> statement-breakpoint
 CREATE INDEX `leads_source_created_idx` ON `leads` (`source_id`,`created_at`);--> statement-breakpoint
 CREATE INDEX `leads_created_idx` ON `leads` (`created_at`);--> statement-breakpoint

@@ -1,10 +1,12 @@
 import Koa from 'koa';
+import { availabilityRoutes } from './availability/routes';
 import type { Env, WecomSettings } from './config/env';
 import type { readJournal } from './db/migrate';
 import { healthRoutes } from './health/routes';
 import { errorHandler } from './http/error-handler';
 import { requestContext } from './http/request-context';
 import type { Inbox } from './inbox/inbox';
+import type { AssignDeps } from './leads/assign-lead';
 import type { IntakeDeps } from './leads/intake';
 import { leadRoutes } from './leads/routes';
 import type { Logging } from './lib/logger';
@@ -12,7 +14,7 @@ import { wecomCallbackRoutes } from './platforms/wecom/routes';
 import type { SourceKeyAuthenticator } from './sources/api-keys';
 
 /** Everything the HTTP app needs, built by the composition root (main.ts) or by a test. */
-export interface AppDeps extends IntakeDeps {
+export interface AppDeps extends IntakeDeps, AssignDeps {
   env: Env;
   logging: Logging;
   sourceKeys: SourceKeyAuthenticator;
@@ -22,6 +24,8 @@ export interface AppDeps extends IntakeDeps {
   wecom: WecomSettings | null;
   /** Wakes the outbox worker after a transaction that queued messages has committed. */
   notifyOutbox(): void;
+  /** Wakes the timer worker after a transaction that scheduled a timer due soon has committed. */
+  notifyTimers(): void;
   isShuttingDown(): boolean;
 }
 
@@ -32,7 +36,7 @@ export function createApp(deps: AppDeps): Koa {
   app.silent = true;
   app.use(requestContext(deps.logging));
   app.use(errorHandler(deps.logger));
-  const routers = [healthRoutes(deps), leadRoutes(deps)];
+  const routers = [healthRoutes(deps), leadRoutes(deps), availabilityRoutes(deps)];
   if (deps.wecom) {
     routers.push(
       wecomCallbackRoutes({

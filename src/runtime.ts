@@ -7,10 +7,12 @@ import type { OrgConfig } from './config/org-types';
 import { createDatabase, type Database, parseDatabaseUrl } from './db/client';
 import { createIdAllocator, type IdAllocator } from './db/id-allocator';
 import { ensureDatabase, runMigrations } from './db/migrate';
+import type { AssignDeps } from './leads/assign-lead';
 import type { IntakeDeps } from './leads/intake';
 import { type Clock, createSystemClock } from './lib/clock';
 import { createLogging, type Logging } from './lib/logger';
 import type { PlatformName } from './platforms/types';
+import { createAssignmentWiring } from './sla/assignment-wiring';
 
 /** What the server and every CLI command share: env, org config, logging, clock and the database. */
 export interface Runtime {
@@ -91,8 +93,9 @@ export function enabledPlatformNames(env: Env): Set<PlatformName> {
 }
 
 /** The dependencies of lead domain actions, as the server and the CLI build them. */
-export function leadDepsOf(runtime: Runtime): IntakeDeps {
+export function leadDepsOf(runtime: Runtime): IntakeDeps & AssignDeps {
   return {
+    ...createAssignmentWiring({ org: runtime.org, directory: runtime.directory, clock: runtime.clock }),
     leadIds: runtime.leadIds,
     batchPool: runtime.database.batchPool,
     db: runtime.database.db,

@@ -11,13 +11,21 @@ import type { ChatPlatform, PlatformName } from './platforms/types';
 import { createWecomPlatform } from './platforms/wecom/adapter';
 import { createWecomClient } from './platforms/wecom/client';
 import { leadDepsOf, type Runtime } from './runtime';
+import { slaTimerHandlers } from './sla/handlers';
 import { createSourceKeyAuthenticator } from './sources/api-keys';
+import {
+  createTimerWorker,
+  type TimerHandlers,
+  type TimerWorker,
+  type TimerWorkerOptions,
+} from './timers/worker';
 
 export interface RunningServer {
   server: Server;
   url: string;
   deps: AppDeps;
   outbox: OutboxWorker;
+  timers: TimerWorker;
   /** Graceful stop: refuse new work, let in-flight requests finish (up to the grace), close the pool. */
   stop(): Promise<void>;
 }
@@ -28,6 +36,7 @@ export interface ServerOptions {
   /** Run the outbox worker and the inbox sweeper in this process (default true). */
   workers?: boolean;
   outbox?: Partial<OutboxWorkerOptions>;
+  timers?: Partial<TimerWorkerOptions>;
   /** Adds routes to the app before it listens (benchmarks mount their baseline route this way). */
   configureApp?: (app: Koa, deps: AppDeps) => void;
 }
@@ -66,6 +75,12 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
     logger: logging.logger,
     options: options.outbox,
   });
+  const timers = createTimerWorker({
+    db: database.db,
+    logger: logging.logger,
+    handlers: notifyingOutbox(slaTimerHandlers(leadDeps), () => outbox.notify()),
+    options: options.timers,
+  });
   const inbox = createInbox({
     db: database.db,
     logger: logging.logger,
@@ -89,6 +104,7 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
     inbox,
     wecom: wecomSettings(env),
     notifyOutbox: () => outbox.notify(),
+    notifyTimers: () => timers.notify(),
     isShuttingDown: () => shuttingDown,
   };
   const app = createApp(deps);
@@ -104,6 +120,7 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
   });
   if (options.workers !== false) {
     outbox.start();
+    timers.start();
     inbox.startSweeper();
   }
   const address = server.address() as AddressInfo;
@@ -120,10 +137,23 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
       await Promise.race([closed, grace]);
       server.closeAllConnections();
       // Let sends and inbound processing in progress record their results before the pool closes.
-      await Promise.all([outbox.stop(), inbox.stop()]);
+      await Promise.all([outbox.stop(), timers.stop(), inbox.stop()]);
       await database.close();
     })();
     return stopping;
   };
-  return { server, url, deps, outbox, stop };
+  return { server, url, deps, outbox, timers, stop };
+}
+
+/** Timer handlers queue messages; wake the outbox as soon as each one has committed. */
+function notifyingOutbox(handlers: TimerHandlers, notify: () => void): TimerHandlers {
+  return Object.fromEntries(
+    Object.entries(handlers).map(([kind, handle]) => [
+      kind,
+      async (timer: Parameters<TimerHandlers[string]>[0]) => {
+        await handle(timer);
+        notify();
+      },
+    ]),
+  );
 }

@@ -52,3 +52,48 @@ export function findDatabasePid(): number | null {
   }
   return null;
 }
+
+/**
+ * Busy CPU milliseconds of the whole machine so far (all cores: user, nice, system, irq, softirq,
+ * steal; not idle or iowait), from /proc/stat; null where unreadable.
+ */
+export function machineBusyMillis(): number | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    const ticks = [user, nice, system, irq, softirq, steal].reduce<number>((sum, v) => sum + (v ?? 0), 0);
+    return Number.isFinite(ticks) ? (ticks * 1000) / clockTicks() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** This process's own CPU milliseconds (user + system). */
+export function ownCpuMillis(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/**
+ * Measures, over a window, how many cores the processes outside the benchmark (not the server child,
+ * the database or this process) kept busy: on a shared machine, a figure above ~0.1 means someone else
+ * was running something and the window's timings are suspect.
+ */
+export function otherLoadMeter(pids: (number | null)[]): () => number | null {
+  const sample = () => {
+    const machine = machineBusyMillis();
+    const ours = pids.map(cpuMillis);
+    if (machine === null || ours.some((v) => v === null)) return null;
+    return {
+      machine,
+      ours: (ours as number[]).reduce((a, b) => a + b, 0) + ownCpuMillis(),
+      at: performance.now(),
+    };
+  };
+  const start = sample();
+  return () => {
+    const end = sample();
+    if (!start || !end || end.at <= start.at) return null;
+    return Math.max(0, end.machine - start.machine - (end.ours - start.ours)) / (end.at - start.at);
+  };
+}

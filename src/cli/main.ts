@@ -7,6 +7,7 @@ import { createLogging } from '../lib/logger';
 import { openRuntime, type Runtime } from '../runtime';
 import { registerIntakeCommands } from './intake-commands';
 import { registerKeyCommands } from './key-commands';
+import { registerMemberCommands } from './member-commands';
 
 /**
  * `leadrelay`: the admin's command line. Every command opens the same runtime as the server (env,
@@ -48,6 +49,7 @@ export function buildCli(io: { out: (line: string) => void; env: () => Env }): C
 
   registerKeyCommands(program, { out: io.out, withRuntime });
   registerIntakeCommands(program, { out: io.out, withRuntime });
+  registerMemberCommands(program, { out: io.out, withRuntime });
   return program;
 }
 

@@ -1,4 +1,5 @@
 import type { CalendarConfig } from './sections/calendars';
+import type { RoutingSection } from './sections/routing';
 import type { PoolConfig, SlaConfig } from './sections/sla';
 
 export type { PoolConfig, SlaConfig, SlaPolicy } from './sections/sla';
@@ -15,6 +16,8 @@ export interface OrgConfig {
   teams: TeamConfig[];
   sources: SourceConfig[];
   scoring: ScoringConfig;
+  /** Routing rules to teams, sticky owner (sections/routing.schema.json). */
+  routing?: RoutingSection;
   /** Service levels per grade (sections/sla.schema.json); defaults filled by the schema. */
   sla: SlaConfig;
   /** The public pool (sections/pool.schema.json). */

@@ -66,7 +66,8 @@ export const leads = mysqlTable(
   (t) => [
     index('leads_team_stage_idx').on(t.teamId, t.stage),
     index('leads_owner_stage_idx').on(t.ownerId, t.stage),
-    index('leads_assignee_idx').on(t.assigneeId),
+    // Member load (open leads, today's assignments) reads only this index (routing/member-load.ts).
+    index('leads_assignee_load_idx').on(t.assigneeId, t.ownerId, t.stage, t.assignedAt),
     index('leads_company_key_idx').on(t.companyKey),
     index('leads_source_created_idx').on(t.sourceId, t.createdAt),
     index('leads_created_idx').on(t.createdAt),

@@ -1,12 +1,12 @@
+import type { AssignDeps } from '../leads/assign-lead';
 import { handleCardAction } from '../leads/card-actions';
-import type { LeadDeps } from '../leads/lead-deps';
 import type { InboundEvent } from '../platforms/types';
 
 /**
  * Routes a verified, stored inbound event to its domain action. Text messages become follow-up notes
  * and commands in the conversation issue; until then they are acknowledged and logged by kind only.
  */
-export async function handleInboundEvent(deps: LeadDeps, event: InboundEvent): Promise<void> {
+export async function handleInboundEvent(deps: AssignDeps, event: InboundEvent): Promise<void> {
   switch (event.kind) {
     case 'card_action': {
       const outcome = await handleCardAction(deps, event);

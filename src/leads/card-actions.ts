@@ -1,10 +1,15 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { MemberConfig } from '../config/org-types';
+import type { Tx } from '../db/client';
 import { cards, cardUpdateTokens, leads } from '../db/schema';
 import { withTransaction } from '../db/transaction';
 import type { InboundEvent } from '../platforms/types';
+import { CANCELLED_BY_CLAIM, timersOnClaim } from '../sla/lead-timers';
+import { cancelTimers, scheduleTimers } from '../timers/schedule';
+import type { AssignDeps } from './assign-lead';
+import { assignLead } from './assign-lead';
 import { type CardRow, cardContext, settleCard } from './lead-cards';
-import type { LeadDeps } from './lead-deps';
+import type { LeadRow } from './lead-record';
 import { appendEvents } from './timeline';
 
 type CardAction = Extract<InboundEvent, { kind: 'card_action' }>;
@@ -17,13 +22,16 @@ export type CardActionOutcome =
   | 'released'
   | 'unknown_member'
   | 'unknown_card'
-  | 'unknown_action';
+  | 'unknown_action'
+  | 'reassigned'
+  | 'taken_over'
+  | 'not_authorised';
 
 /**
  * A button click on one of our cards. The clicker's identity is the verified callback's user id
  * (RELIABILITY.md "Authorization" 1), never anything in the button key.
  */
-export async function handleCardAction(deps: LeadDeps, event: CardAction): Promise<CardActionOutcome> {
+export async function handleCardAction(deps: AssignDeps, event: CardAction): Promise<CardActionOutcome> {
   const member = deps.directory.memberByPlatformUser(event.platform, event.userId);
   if (!member?.active) {
     deps.logger.warn(
@@ -50,6 +58,10 @@ export async function handleCardAction(deps: LeadDeps, event: CardAction): Promi
       return claimLead(deps, { card, member, token });
     case 'release':
       return releaseLead(deps, { card, member, token });
+    case 'reassign_next':
+      return reassignNext(deps, { card, member });
+    case 'take_over':
+      return takeOver(deps, { card, member, token });
     default:
       deps.logger.warn({ cardId: card.id, actionId: event.actionId }, 'unknown card action');
       return 'unknown_action';
@@ -62,7 +74,7 @@ export async function handleCardAction(deps: LeadDeps, event: CardAction): Promi
  * there is no gap between check and write.
  */
 export async function claimLead(
-  deps: LeadDeps,
+  deps: AssignDeps,
   input: { card: CardRow; member: MemberConfig; token?: { userId: string; token: string } },
 ): Promise<CardActionOutcome> {
   const { card, member } = input;
@@ -89,6 +101,7 @@ export async function claimLead(
         ],
         now,
       );
+      await startOwnership(tx, deps, lead, member);
       await settleCard(tx, deps, {
         card,
         lead,
@@ -122,7 +135,7 @@ export async function claimLead(
  * the team, grabbing) is the assignment issue's; here the lead is released and the card says so.
  */
 export async function releaseLead(
-  deps: LeadDeps,
+  deps: AssignDeps,
   input: { card: CardRow; member: MemberConfig; token?: { userId: string; token: string } },
 ): Promise<CardActionOutcome> {
   const { card, member } = input;
@@ -158,5 +171,100 @@ export async function releaseLead(
       dedupeKey: `card:${card.id}:settle`,
     });
     return 'released';
+  });
+}
+
+/**
+ * A claim satisfies the claim window and the unclaimed ladder, and starts the follow-up clock: the
+ * follow-up ladder and the recycle timers of this claim (keys carry the lead version, so a later
+ * claim of the same lead gets timers of its own).
+ */
+async function startOwnership(tx: Tx, deps: AssignDeps, lead: LeadRow, member: MemberConfig): Promise<void> {
+  await cancelTimers(tx, { leadId: lead.id, kinds: CANCELLED_BY_CLAIM });
+  await scheduleTimers(
+    tx,
+    timersOnClaim(deps.org, deps.deadline, lead, { memberId: member.id, claimNo: lead.version }),
+  );
+}
+
+/** True when the member is the supervisor or director of the lead's team. */
+function managesTeam(deps: AssignDeps, memberId: string, teamId: string | null): boolean {
+  const team = teamId ? deps.directory.team(teamId) : undefined;
+  return !!team && (team.supervisor === memberId || team.director === memberId);
+}
+
+/**
+ * 改派给下一位 on an escalation card: the lead is offered to the next eligible rep of the team (the
+ * current one excluded). Only the team's supervisor or director may do it.
+ */
+async function reassignNext(
+  deps: AssignDeps,
+  input: { card: CardRow; member: MemberConfig },
+): Promise<CardActionOutcome> {
+  const [lead] = await deps.db.select().from(leads).where(eq(leads.id, input.card.leadId));
+  if (!lead) return 'unknown_card';
+  if (!managesTeam(deps, input.member.id, lead.teamId)) return 'not_authorised';
+  if (lead.ownerId !== null) return 'taken_by_other';
+  const outcome = await assignLead(deps, {
+    leadId: lead.id,
+    hop: lead.version + 1,
+    exclude: lead.assigneeId ? [lead.assigneeId] : [],
+    expectAssignee: lead.assigneeId,
+  });
+  return outcome === 'assigned' ? 'reassigned' : 'already_owner';
+}
+
+/**
+ * 我来跟进: the supervisor or director takes the lead themselves. The rights check is part of the
+ * UPDATE (team_id IN the teams the clicker manages), so there is no gap between check and write.
+ */
+async function takeOver(
+  deps: AssignDeps,
+  input: { card: CardRow; member: MemberConfig; token?: { userId: string; token: string } },
+): Promise<CardActionOutcome> {
+  const { card, member } = input;
+  const managed = deps.org.teams
+    .filter((t) => t.supervisor === member.id || t.director === member.id)
+    .map((t) => t.id);
+  if (managed.length === 0) return 'not_authorised';
+  return withTransaction(deps.db, async (tx) => {
+    const now = deps.clock.now();
+    const [result] = await tx
+      .update(leads)
+      .set({
+        ownerId: member.id,
+        claimedAt: now,
+        assigneeId: member.id,
+        version: sql`${leads.version} + 1`,
+        updatedAt: now,
+      })
+      .where(and(eq(leads.id, card.leadId), isNull(leads.ownerId), inArray(leads.teamId, managed)));
+    const [lead] = await tx.select().from(leads).where(eq(leads.id, card.leadId));
+    if (!lead) return 'unknown_card';
+    if (result.affectedRows !== 1) return lead.ownerId === member.id ? 'already_owner' : 'taken_by_other';
+    await appendEvents(
+      tx,
+      [
+        {
+          leadId: lead.id,
+          type: 'lead.claimed',
+          actor: { type: 'member', id: member.id },
+          data: { via: 'escalation', cardId: card.id },
+        },
+      ],
+      now,
+    );
+    await startOwnership(tx, deps, lead, member);
+    const team = lead.teamId ? deps.directory.team(lead.teamId) : undefined;
+    await settleCard(tx, deps, {
+      card,
+      lead,
+      template: 'claimed',
+      context: cardContext(deps, lead, { member: { name: member.name }, claimedAt: now }, team),
+      members: [member],
+      ...(input.token ? { updateToken: input.token } : {}),
+      dedupeKey: `card:${card.id}:settle`,
+    });
+    return 'taken_over';
   });
 }

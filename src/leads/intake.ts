@@ -4,7 +4,7 @@ import type { Pool } from 'mysql2/promise';
 import { insertStatement, runBatch, type Statement } from '../db/batch';
 import type { Tx } from '../db/client';
 import type { IdAllocator } from '../db/id-allocator';
-import { cards, idempotencyKeys, leadEvents, leadIdentities, leads } from '../db/schema';
+import { idempotencyKeys, leadEvents, leadIdentities, leads } from '../db/schema';
 import {
   ER_DUP_ENTRY,
   ER_LOCK_DEADLOCK,
@@ -14,13 +14,12 @@ import {
 } from '../db/transaction';
 import { MalformedBodyError, parseJsonBody } from '../http/read-body';
 import { AppError, conflict, type FieldIssue, validationFailed } from '../lib/errors';
-import { outboxInsertStatement } from '../outbox/enqueue';
-import { claimWindowMs, pickInitialAssignee } from '../routing/initial-assignee';
+import { SLA_TIMER_KINDS } from '../sla/lead-timers';
+import { scheduleTimersStatement } from '../timers/schedule';
 import { dedupeKeys } from './dedupe-keys';
 import { parseLeadInput } from './intake-schema';
-import { buildCardWrites, cardContext } from './lead-cards';
 import type { LeadDeps } from './lead-deps';
-import { fromLeadRow, type LeadRow, mergeSubmission, toScoringInput } from './lead-record';
+import { fromLeadRow, mergeSubmission, toScoringInput } from './lead-record';
 import { normaliseLead } from './normalise';
 import { storeRejectedPayload } from './rejected-payloads';
 import { gradeFor, scoreLead } from './scoring';
@@ -109,7 +108,7 @@ export async function intakeLead(deps: IntakeDeps, request: IntakeRequest): Prom
 
   for (let attempt = 1; ; attempt++) {
     const leadId = await deps.leadIds.next();
-    const created = buildNewLead(deps, { leadId, lead, keys, fit, request, warnings, now: deps.clock.now() });
+    const created = buildNewLead({ leadId, lead, keys, fit, request, warnings, now: deps.clock.now() });
     try {
       await runBatch(deps.batchPool, created.statements);
       return created.outcome;
@@ -128,27 +127,20 @@ export async function intakeLead(deps: IntakeDeps, request: IntakeRequest): Prom
  * The rows of a new lead as one batch: nothing here touches the database, so the whole transaction
  * travels in one round trip (db/batch.ts).
  */
-function buildNewLead(
-  deps: IntakeDeps,
-  input: {
-    leadId: number;
-    lead: NormalisedLead;
-    keys: IdentityKey[];
-    fit: ReturnType<typeof scoreLead>;
-    request: IntakeRequest;
-    warnings: FieldIssue[];
-    now: Date;
-  },
-): { statements: Statement[]; outcome: IntakeOutcome } {
+function buildNewLead(input: {
+  leadId: number;
+  lead: NormalisedLead;
+  keys: IdentityKey[];
+  fit: ReturnType<typeof scoreLead>;
+  request: IntakeRequest;
+  warnings: FieldIssue[];
+  now: Date;
+}): { statements: Statement[]; outcome: IntakeOutcome } {
   const { leadId, lead, fit, now, request } = input;
-  const assignment = pickInitialAssignee(deps.org, deps.directory);
   const row = {
     ...lead,
     id: leadId,
     sourceId: request.sourceId,
-    teamId: assignment?.team.id ?? null,
-    assigneeId: assignment?.member.id ?? null,
-    assignedAt: assignment ? now : null,
     score: fit.score,
     fitScore: fit.fitScore,
     behaviourScore: 0,
@@ -170,34 +162,14 @@ function buildNewLead(
       leadIdentities,
       input.keys.map((k) => ({ kind: k.kind, value: k.value, leadId, createdAt: now })),
     ),
+    insertStatement(leadEvents, eventRows(events, now)),
+    // Routing (round robin state, capacity, availability) runs as its own action right after this
+    // commits: the timer is due at once and the intake route wakes the timer worker. Durable, so a
+    // crash between the two still assigns the lead on restart.
+    scheduleTimersStatement([
+      { effectKey: `lead:${leadId}:assign`, kind: SLA_TIMER_KINDS.assign, leadId, dueAt: { inMs: 0 } },
+    ]),
   ];
-  if (assignment) {
-    events.push({
-      leadId,
-      type: 'lead.assigned',
-      actor: { type: 'system', id: null },
-      data: { teamId: assignment.team.id, memberId: assignment.member.id, rule: 'initial' },
-    });
-    const windowMs = claimWindowMs(deps.org, fit.grade);
-    const card = buildCardWrites(deps, {
-      leadId,
-      member: assignment.member,
-      template: 'new-lead',
-      context: cardContext(
-        deps,
-        row as LeadRow,
-        {
-          member: { name: assignment.member.name },
-          minutes: windowMs / 60_000,
-          deadline: new Date(now.getTime() + windowMs),
-        },
-        assignment.team,
-      ),
-      dedupeKey: `lead:${leadId}:card:new:${assignment.member.id}`,
-    });
-    if (card) statements.push(insertStatement(cards, [card.card]), outboxInsertStatement([card.outbox], now));
-  }
-  statements.push(insertStatement(leadEvents, eventRows(events, now)));
 
   const body: IntakeBody = { id: leadId, status: 'created', score: fit.score, grade: fit.grade };
   if (input.warnings.length > 0) body.warnings = input.warnings;

@@ -35,7 +35,7 @@ export function leadRoutes(deps: AppDeps): Router {
       idempotencyKey,
       requestId: ctx.state.requestId ?? null,
     });
-    if (!outcome.replayed) deps.notifyOutbox();
+    if (!outcome.replayed) deps.notifyTimers();
     if (outcome.replayed) ctx.set('Idempotency-Replayed', 'true');
     ctx.status = outcome.status;
     ctx.body = outcome.body;

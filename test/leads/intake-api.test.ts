@@ -27,7 +27,8 @@ async function timelineOf(leadId: number) {
 }
 
 beforeAll(async () => {
-  app = await startTestApp({ env: { INTAKE_MAX_BYTES: '4096' } });
+  // Intake only: routing runs as its own timer-driven action, tested in test/e2e and test/routing.
+  app = await startTestApp({ env: { INTAKE_MAX_BYTES: '4096' }, server: { workers: false } });
   websiteKey = await app.createKey('website');
   baiduKey = await app.createKey('baidu');
 });
@@ -67,10 +68,13 @@ describe('POST /api/v1/leads: created', () => {
       grade: 'A',
     });
     const events = await timelineOf(res.body.id);
-    expect(events.map((e) => e.type)).toEqual(['lead.created', 'lead.assigned']);
+    expect(events.map((e) => e.type)).toEqual(['lead.created']);
     expect(events[0]!.data).toMatchObject({ sourceId: 'website', score: 65, grade: 'A' });
-    expect(events[1]!.data).toMatchObject({ teamId: 'east', memberId: 'rep_a' });
-    expect(row).toMatchObject({ teamId: 'east', assigneeId: 'rep_a', ownerId: null });
+    // Routing is queued durably in the same transaction, due at once.
+    const [[timer]] = (await app.database.db.execute(
+      sql`SELECT kind, status, due_at <= NOW(3) AS due FROM timers WHERE effect_key = ${`lead:${res.body.id}:assign`}`,
+    )) as unknown as [[{ kind: string; status: string; due: number }]];
+    expect(timer).toEqual({ kind: 'lead.assign', status: 'pending', due: 1 });
     expect(events[0]!.createdAt.toISOString()).toBe('2026-11-21T01:00:00.000Z');
   });
 
@@ -127,19 +131,14 @@ describe('POST /api/v1/leads: dedupe', () => {
       grade: 'B',
     });
     const events = await timelineOf(first.body.id);
-    expect(events.map((e) => e.type)).toEqual([
-      'lead.created',
-      'lead.assigned',
-      'lead.duplicate',
-      'lead.grade_changed',
-    ]);
-    expect(events[2]!.data).toMatchObject({
+    expect(events.map((e) => e.type)).toEqual(['lead.created', 'lead.duplicate', 'lead.grade_changed']);
+    expect(events[1]!.data).toMatchObject({
       sourceId: 'baidu',
       matchedOn: ['phone'],
       filled: expect.arrayContaining(['email', 'industry', 'campaign']),
       campaign: '双11',
     });
-    expect(events[3]!.data).toMatchObject({ from: 'C', to: 'B', score: 40 });
+    expect(events[2]!.data).toMatchObject({ from: 'C', to: 'B', score: 40 });
     // The new e-mail now identifies the same customer.
     const byEmail = await post({ email: 'LIUYANG@corp.cn' });
     expect(byEmail.body).toEqual({ id: first.body.id, status: 'merged' });
@@ -204,7 +203,7 @@ describe('POST /api/v1/leads: Idempotency-Key', () => {
     expect(second.status).toBe(201);
     expect(second.body).toEqual(first.body);
     expect(second.headers.get('idempotency-replayed')).toBe('true');
-    expect((await timelineOf(first.body.id)).map((e) => e.type)).toEqual(['lead.created', 'lead.assigned']);
+    expect((await timelineOf(first.body.id)).map((e) => e.type)).toEqual(['lead.created']);
   });
 
   it('answers 409 when the key comes back with another body', async () => {
@@ -390,7 +389,6 @@ describe('GET /api/v1/leads/:id', () => {
     expect(res.body.lead).toMatchObject({ id: created.body.id, name: '查看', grade: 'C' });
     expect(res.body.timeline).toEqual([
       expect.objectContaining({ type: 'lead.created', actorType: 'source', actorId: 'website' }),
-      expect.objectContaining({ type: 'lead.assigned', actorType: 'system' }),
     ]);
     const unknown = await request(`${app.url}/api/v1/leads/999999999`, {
       headers: { authorization: `Bearer ${ADMIN_KEY}` },
@@ -416,7 +414,7 @@ describe('POST /api/v1/leads/:id/activities', () => {
       previousGrade: 'B',
     });
     const types = (await timelineOf(created.body.id)).map((e) => e.type);
-    expect(types).toEqual(['lead.created', 'lead.assigned', 'activity.recorded', 'lead.grade_changed']);
+    expect(types).toEqual(['lead.created', 'activity.recorded', 'lead.grade_changed']);
   });
 
   it('decays a behaviour event by its half-life', async () => {

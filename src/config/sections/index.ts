@@ -1,5 +1,7 @@
+import { checkCalendars } from './calendars';
 import calendars from './calendars.schema.json';
 import pool from './pool.schema.json';
+import { checkRouting } from './routing';
 import routing from './routing.schema.json';
 import sla from './sla.schema.json';
 
@@ -13,4 +15,4 @@ export const SECTION_SCHEMAS = [routing, sla, calendars, pool];
 
 export type SectionCheck = (config: Record<string, unknown>) => { path: string; message: string }[];
 
-export const SECTION_CHECKS: SectionCheck[] = [];
+export const SECTION_CHECKS: SectionCheck[] = [checkCalendars, checkRouting];

@@ -1,0 +1,124 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Tx } from '../db/client';
+import { leads } from '../db/schema';
+import { withTransaction } from '../db/transaction';
+import { parseDuration } from '../lib/duration';
+import { type DeadlineFn, policyFor, timersOnAssignment } from '../sla/lead-timers';
+import { scheduleTimers } from '../timers/schedule';
+import { cardContext, queueCard } from './lead-cards';
+import type { LeadDeps } from './lead-deps';
+import type { LeadRow } from './lead-record';
+import { appendEvents } from './timeline';
+
+/** Who gets a lead: a member (with the card), or nobody (the pool), and why. */
+export interface Assignment {
+  teamId: string;
+  memberId: string | null;
+  reason: 'sticky_owner' | 'round_robin' | 'nurture_pool' | 'no_eligible_member' | 'initial';
+  rule?: string;
+}
+
+/** The routing decision, made inside the assignment transaction (it may lock round-robin state). */
+export type ChooseAssignee = (
+  tx: Tx,
+  lead: LeadRow,
+  options: { exclude: string[]; now: Date },
+) => Promise<Assignment>;
+
+export interface AssignDeps extends LeadDeps {
+  chooseAssignee: ChooseAssignee;
+  deadline: DeadlineFn;
+}
+
+export type AssignOutcome = 'assigned' | 'pooled' | 'already_handled' | 'not_found';
+
+/**
+ * Offers a lead to the member routing picks (PRODUCT.md 4–5), or puts it in the pool: one
+ * transaction with the lead's team and assignee, the timeline, the new-lead card and its outbox row,
+ * and the SLA timers (claim window, unclaimed ladder). Runs from the `lead.assign` timer that the
+ * intake writes in its own transaction, and again for each reroute hop (`hop` > 1, with the members
+ * already tried excluded). Idempotent: a lead already claimed, or re-assigned since, is left alone.
+ */
+export async function assignLead(
+  deps: AssignDeps,
+  input: { leadId: number; hop: number; exclude: string[]; expectAssignee: string | null },
+): Promise<AssignOutcome> {
+  return withTransaction(deps.db, async (tx) => {
+    const now = deps.clock.now();
+    const [lead] = await tx.select().from(leads).where(eq(leads.id, input.leadId)).for('update');
+    if (!lead) return 'not_found';
+    if (lead.ownerId !== null || lead.assigneeId !== input.expectAssignee) return 'already_handled';
+
+    const assignment = await deps.chooseAssignee(tx, lead, { exclude: input.exclude, now });
+    const team = deps.directory.team(assignment.teamId);
+    const member = assignment.memberId ? deps.directory.member(assignment.memberId) : undefined;
+    await tx
+      .update(leads)
+      .set({
+        teamId: assignment.teamId,
+        assigneeId: member?.id ?? null,
+        assignedAt: member ? now : lead.assignedAt,
+        version: sql`${leads.version} + 1`,
+        updatedAt: now,
+      })
+      .where(and(eq(leads.id, lead.id), isNull(leads.ownerId)));
+
+    if (!member) {
+      await appendEvents(
+        tx,
+        [
+          {
+            leadId: lead.id,
+            type: 'lead.pooled',
+            actor: { type: 'system', id: null },
+            data: { teamId: assignment.teamId, reason: assignment.reason, hop: input.hop },
+          },
+        ],
+        now,
+      );
+      return 'pooled';
+    }
+    await appendEvents(
+      tx,
+      [
+        {
+          leadId: lead.id,
+          type: input.hop === 1 ? 'lead.assigned' : 'lead.rerouted',
+          actor: { type: 'system', id: null },
+          data: {
+            teamId: assignment.teamId,
+            memberId: member.id,
+            reason: assignment.reason,
+            hop: input.hop,
+            ...(assignment.rule ? { rule: assignment.rule } : {}),
+            ...(input.expectAssignee ? { from: input.expectAssignee } : {}),
+          },
+        },
+      ],
+      now,
+    );
+    const updated = { ...lead, teamId: assignment.teamId, assigneeId: member.id, assignedAt: now };
+    const claimWithinMs = parseDuration(policyFor(deps.org, lead.grade).claimWithin);
+    await queueCard(tx, deps, {
+      leadId: lead.id,
+      member,
+      template: 'new-lead',
+      context: cardContext(
+        deps,
+        updated,
+        {
+          member: { name: member.name },
+          minutes: claimWithinMs / 60_000,
+          deadline: new Date(now.getTime() + claimWithinMs),
+        },
+        team,
+      ),
+      dedupeKey: `lead:${lead.id}:card:new:${input.hop}:${member.id}`,
+    });
+    await scheduleTimers(
+      tx,
+      timersOnAssignment(deps.org, deps.deadline, updated, { memberId: member.id, hop: input.hop }),
+    );
+    return 'assigned';
+  });
+}
