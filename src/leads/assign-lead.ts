@@ -1,11 +1,12 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
-import { leads } from '../db/schema';
+import { cards, leads } from '../db/schema';
 import { withTransaction } from '../db/transaction';
 import { parseDuration } from '../lib/duration';
+import { offerToPool } from '../pool/offer-pool';
 import { type DeadlineFn, policyFor, timersOnAssignment } from '../sla/lead-timers';
 import { scheduleTimers } from '../timers/schedule';
-import { cardContext, queueCard } from './lead-cards';
+import { cardContext, queueCard, settleCard } from './lead-cards';
 import type { LeadDeps } from './lead-deps';
 import type { LeadRow } from './lead-record';
 import { appendEvents } from './timeline';
@@ -49,6 +50,7 @@ export async function assignLead(
     if (!lead) return 'not_found';
     if (lead.ownerId !== null || lead.assigneeId !== input.expectAssignee) return 'already_handled';
 
+    if (input.expectAssignee) await voidOfferCards(tx, deps, lead, input.expectAssignee);
     const assignment = await deps.chooseAssignee(tx, lead, { exclude: input.exclude, now });
     const team = deps.directory.team(assignment.teamId);
     const member = assignment.memberId ? deps.directory.member(assignment.memberId) : undefined;
@@ -76,6 +78,14 @@ export async function assignLead(
         ],
         now,
       );
+      if (assignment.reason === 'no_eligible_member') {
+        const pooled = { ...lead, teamId: assignment.teamId };
+        await offerToPool(tx, deps, pooled, {
+          reason: '暂无可分配的销售（请假、下班或已满额）',
+          exclude: input.exclude,
+          round: lead.version,
+        });
+      }
       return 'pooled';
     }
     await appendEvents(
@@ -121,4 +131,25 @@ export async function assignLead(
     );
     return 'assigned';
   });
+}
+
+/** The previous rep's offer is over (rerouted or reassigned): their card says so instead of offering. */
+async function voidOfferCards(tx: Tx, deps: AssignDeps, lead: LeadRow, memberId: string): Promise<void> {
+  const member = deps.directory.member(memberId);
+  if (!member) return;
+  const open = await tx
+    .select()
+    .from(cards)
+    .where(and(eq(cards.leadId, lead.id), eq(cards.template, 'new-lead'), eq(cards.status, 'open')));
+  const team = lead.teamId ? deps.directory.team(lead.teamId) : undefined;
+  for (const card of open.filter((c) => c.recipients.includes(memberId))) {
+    await settleCard(tx, deps, {
+      card,
+      lead,
+      template: 'closed',
+      context: cardContext(deps, lead, { reason: '超时未认领，已转他人' }, team),
+      members: [member],
+      dedupeKey: `card:${card.id}:settle`,
+    });
+  }
 }

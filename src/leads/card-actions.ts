@@ -1,15 +1,14 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { MemberConfig } from '../config/org-types';
-import type { Tx } from '../db/client';
 import { cards, cardUpdateTokens, leads } from '../db/schema';
 import { withTransaction } from '../db/transaction';
 import type { InboundEvent } from '../platforms/types';
-import { CANCELLED_BY_CLAIM, timersOnClaim } from '../sla/lead-timers';
-import { cancelTimers, scheduleTimers } from '../timers/schedule';
+import { type GrabOutcome, grabLead } from '../pool/grab-lead';
+import { offerToPool } from '../pool/offer-pool';
+import { startOwnership } from '../pool/start-ownership';
 import type { AssignDeps } from './assign-lead';
 import { assignLead } from './assign-lead';
 import { type CardRow, cardContext, settleCard } from './lead-cards';
-import type { LeadRow } from './lead-record';
 import { appendEvents } from './timeline';
 
 type CardAction = Extract<InboundEvent, { kind: 'card_action' }>;
@@ -25,7 +24,8 @@ export type CardActionOutcome =
   | 'unknown_action'
   | 'reassigned'
   | 'taken_over'
-  | 'not_authorised';
+  | 'not_authorised'
+  | GrabOutcome;
 
 /**
  * A button click on one of our cards. The clicker's identity is the verified callback's user id
@@ -62,6 +62,8 @@ export async function handleCardAction(deps: AssignDeps, event: CardAction): Pro
       return reassignNext(deps, { card, member });
     case 'take_over':
       return takeOver(deps, { card, member, token });
+    case 'grab':
+      return grabLead(deps, { card, member, ...(token ? { token } : {}) });
     default:
       deps.logger.warn({ cardId: card.id, actionId: event.actionId }, 'unknown card action');
       return 'unknown_action';
@@ -156,7 +158,7 @@ export async function releaseLead(
           leadId: lead.id,
           type: 'lead.released',
           actor: { type: 'member', id: member.id },
-          data: { via: 'card', reason: '退回公海' },
+          data: { via: 'card', reason: '退回公海', memberId: member.id },
         },
       ],
       now,
@@ -170,21 +172,13 @@ export async function releaseLead(
       ...(input.token ? { updateToken: input.token } : {}),
       dedupeKey: `card:${card.id}:settle`,
     });
+    await offerToPool(tx, deps, lead, {
+      reason: `${member.name}退回公海`,
+      exclude: [member.id],
+      round: lead.version,
+    });
     return 'released';
   });
-}
-
-/**
- * A claim satisfies the claim window and the unclaimed ladder, and starts the follow-up clock: the
- * follow-up ladder and the recycle timers of this claim (keys carry the lead version, so a later
- * claim of the same lead gets timers of its own).
- */
-async function startOwnership(tx: Tx, deps: AssignDeps, lead: LeadRow, member: MemberConfig): Promise<void> {
-  await cancelTimers(tx, { leadId: lead.id, kinds: CANCELLED_BY_CLAIM });
-  await scheduleTimers(
-    tx,
-    timersOnClaim(deps.org, deps.deadline, lead, { memberId: member.id, claimNo: lead.version }),
-  );
 }
 
 /** True when the member is the supervisor or director of the lead's team. */

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, notInArray, sql } from 'drizzle-orm';
 import type { MemberConfig, TeamConfig } from '../config/org-types';
 import { leads } from '../db/schema';
 import { withTransaction } from '../db/transaction';
@@ -6,9 +6,12 @@ import { type AssignDeps, assignLead } from '../leads/assign-lead';
 import { cardContext, queueCard } from '../leads/lead-cards';
 import { appendEvents } from '../leads/timeline';
 import { parseDuration } from '../lib/duration';
+import { enqueueOutbox } from '../outbox/enqueue';
+import { offerToPool } from '../pool/offer-pool';
 import type { DueTimer } from '../timers/claim-due-timers';
+import { cancelTimers } from '../timers/schedule';
 import type { TimerHandlers } from '../timers/worker';
-import { policyFor, SLA_TIMER_KINDS } from './lead-timers';
+import { CANCELLED_BY_FOLLOW_UP, policyFor, SLA_TIMER_KINDS } from './lead-timers';
 
 /**
  * What each SLA timer does when it fires. Every handler re-reads the lead in its own transaction and
@@ -23,6 +26,9 @@ export function slaTimerHandlers(deps: AssignDeps): TimerHandlers {
     },
     [SLA_TIMER_KINDS.claimWindow]: (timer) => onClaimWindow(deps, timer),
     [SLA_TIMER_KINDS.unclaimed]: (timer) => onUnclaimed(deps, timer),
+    [SLA_TIMER_KINDS.followUp]: (timer) => onFollowUpDue(deps, timer),
+    [SLA_TIMER_KINDS.recycleWarning]: (timer) => onRecycleWarning(deps, timer),
+    [SLA_TIMER_KINDS.recycle]: (timer) => onRecycle(deps, timer),
   };
 }
 
@@ -121,4 +127,153 @@ function escalationRecipient(
         : (team.director ?? team.supervisor);
   const member = id ? deps.directory.member(id) : undefined;
   return member?.active ? member : undefined;
+}
+
+/**
+ * The first follow-up is due and none was recorded (a follow-up cancels these timers): remind the
+ * owner with a reminder card, then escalate to the supervisor and the director.
+ */
+async function onFollowUpDue(deps: AssignDeps, timer: DueTimer): Promise<void> {
+  const leadId = leadIdOf(timer);
+  const memberId = String(timer.payload.memberId);
+  const level = Number(timer.payload.level);
+  const notify = String(timer.payload.notify) as 'rep' | 'supervisor' | 'director';
+  await withTransaction(deps.db, async (tx) => {
+    const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId)).for('update');
+    if (!lead || lead.ownerId !== memberId || !lead.teamId || ['won', 'lost'].includes(lead.stage)) return;
+    const team = deps.directory.team(lead.teamId);
+    const owner = deps.directory.member(memberId);
+    if (!team || !owner) return;
+    const recipient = escalationRecipient(deps, team, notify, memberId);
+    const now = deps.clock.now();
+    const policy = policyFor(deps.org, lead.grade);
+    const dueAt = new Date((lead.claimedAt ?? now).getTime() + parseDuration(policy.firstFollowUpWithin));
+    await appendEvents(
+      tx,
+      [
+        {
+          leadId,
+          type: notify === 'rep' ? 'sla.reminded' : 'sla.escalated',
+          actor: { type: 'system', id: null },
+          data: { ladder: 'follow_up', level, notify, to: recipient?.id ?? null, owner: memberId },
+        },
+      ],
+      now,
+    );
+    if (!recipient) return;
+    const key = `lead:${leadId}:followup:L${level}:c${String(timer.payload.claimNo)}`;
+    if (notify === 'rep') {
+      await queueCard(tx, deps, {
+        leadId,
+        member: recipient,
+        template: 'reminder',
+        context: cardContext(
+          deps,
+          lead,
+          { member: { name: owner.name }, deadline: dueAt, reason: '首次跟进已到期，请联系客户并记录跟进' },
+          team,
+        ),
+        dedupeKey: key,
+      });
+      return;
+    }
+    await queueCard(tx, deps, {
+      leadId,
+      member: recipient,
+      template: 'escalation',
+      context: cardContext(
+        deps,
+        lead,
+        {
+          member: { name: owner.name },
+          missed: '首次跟进',
+          minutes: Math.max(1, Math.round((now.getTime() - dueAt.getTime()) / 60_000)),
+          deadline: dueAt,
+        },
+        team,
+      ),
+      dedupeKey: key,
+    });
+  });
+}
+
+/** Before a claimed lead without follow-up goes back to the pool, its owner is warned. */
+async function onRecycleWarning(deps: AssignDeps, timer: DueTimer): Promise<void> {
+  const leadId = leadIdOf(timer);
+  const memberId = String(timer.payload.memberId);
+  await withTransaction(deps.db, async (tx) => {
+    const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId));
+    if (!lead || lead.ownerId !== memberId || ['won', 'lost'].includes(lead.stage)) return;
+    const owner = deps.directory.member(memberId);
+    const address = owner ? deps.directory.addressOf(owner, deps.platforms) : null;
+    const policy = policyFor(deps.org, lead.grade);
+    const now = deps.clock.now();
+    await appendEvents(
+      tx,
+      [{ leadId, type: 'sla.recycle_warned', actor: { type: 'system', id: null }, data: { memberId } }],
+      now,
+    );
+    if (!address) return;
+    const who = [lead.company, lead.name].filter(Boolean).join(' · ') || `#${leadId}`;
+    await enqueueOutbox(
+      tx,
+      [
+        {
+          dedupeKey: `lead:${leadId}:recycle-warning:c${String(timer.payload.claimNo)}`,
+          platform: address.platform,
+          leadId,
+          message: {
+            kind: 'text',
+            to: { kind: 'user', userId: address.userId },
+            text: `线索 #${leadId}（${who}）认领后还没有跟进记录，${formatWait(parseDuration(policy.recycleWarningBefore))}后将收回公海。请尽快联系客户并记录跟进。`,
+          },
+        },
+      ],
+      now,
+    );
+  });
+}
+
+/** No follow-up within the policy: the lead goes back to the team's pool and is offered to the team. */
+async function onRecycle(deps: AssignDeps, timer: DueTimer): Promise<void> {
+  const leadId = leadIdOf(timer);
+  const memberId = String(timer.payload.memberId);
+  await withTransaction(deps.db, async (tx) => {
+    const now = deps.clock.now();
+    const [result] = await tx
+      .update(leads)
+      .set({ ownerId: null, assigneeId: null, version: sql`${leads.version} + 1`, updatedAt: now })
+      .where(
+        and(eq(leads.id, leadId), eq(leads.ownerId, memberId), notInArray(leads.stage, ['won', 'lost'])),
+      );
+    if (result.affectedRows !== 1) return;
+    const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId));
+    if (!lead) return;
+    const policy = policyFor(deps.org, lead.grade);
+    await appendEvents(
+      tx,
+      [
+        {
+          leadId,
+          type: 'lead.recycled',
+          actor: { type: 'system', id: null },
+          data: { memberId, after: policy.recycleAfter },
+        },
+      ],
+      now,
+    );
+    await cancelTimers(tx, { leadId, kinds: CANCELLED_BY_FOLLOW_UP });
+    const owner = deps.directory.member(memberId);
+    await offerToPool(tx, deps, lead, {
+      reason: `${owner?.name ?? memberId}认领后 ${policy.recycleAfter} 未跟进，已收回公海`,
+      exclude: [memberId],
+      round: lead.version,
+    });
+  });
+}
+
+function formatWait(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} 天`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} 小时`;
+  return `${Math.max(1, Math.round(ms / 60_000))} 分钟`;
 }

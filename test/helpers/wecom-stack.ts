@@ -39,7 +39,7 @@ export async function startWecomStack(
       agentId: WECOM.agentId,
       token: WECOM.token,
       encodingAesKey: WECOM.aesKey,
-      members: [
+      members: options.members ?? [
         { userid: 'ChenSup', name: '陈主管' },
         { userid: 'WangLei', name: '王磊' },
         { userid: 'LiNa', name: '李娜' },
@@ -49,6 +49,7 @@ export async function startWecomStack(
   const emulatorUrl = await emulator.start(0);
   const app = await startTestApp({
     clock,
+    ...(options.orgFile ? { orgFile: options.orgFile } : {}),
     env: {
       WECOM_CORP_ID: WECOM.corpId,
       WECOM_AGENT_ID: String(WECOM.agentId),
@@ -61,6 +62,7 @@ export async function startWecomStack(
     },
     server: {
       outbox: { pollMs: 20, policy: { maxAttempts: 20, backoff: { baseMs: 20, maxMs: 200 } } },
+      timers: { maxIdleMs: 100 },
       ...options.server,
     },
   });
