@@ -9,7 +9,6 @@ import { startWecomStack, type WecomStack, waitFor } from '../helpers/wecom-stac
  * with its timer and outbox workers, MariaDB, and the WeCom emulator as every member's chat. The
  * fixture's SLA durations are seconds (test/fixtures/org.sla.jsonc).
  */
-const REPS = ['WangLei', 'LiNa', 'ZhangWei', 'LiuYang', 'WuTing'];
 const MEMBER_OF: Record<string, string> = {
   WangLei: 'rep_a',
   LiNa: 'rep_b',

@@ -27,6 +27,10 @@ export async function startWecomStack(
   options: {
     env?: Record<string, string>;
     server?: NonNullable<Parameters<typeof startTestApp>[0]>['server'];
+    /** Org config for the server (default: test/fixtures/org.test.jsonc). */
+    orgFile?: string;
+    /** The emulator's members (their WeCom userids must match the org config). */
+    members?: { userid: string; name: string }[];
   } = {},
 ): Promise<WecomStack> {
   const clock = createManualClock(new Date());
