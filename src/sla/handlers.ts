@@ -29,6 +29,7 @@ export function slaTimerHandlers(deps: AssignDeps): TimerHandlers {
     [SLA_TIMER_KINDS.followUp]: (timer) => onFollowUpDue(deps, timer),
     [SLA_TIMER_KINDS.recycleWarning]: (timer) => onRecycleWarning(deps, timer),
     [SLA_TIMER_KINDS.recycle]: (timer) => onRecycle(deps, timer),
+    [SLA_TIMER_KINDS.stagnation]: (timer) => onStagnation(deps, timer),
   };
 }
 
@@ -276,4 +277,81 @@ function formatWait(ms: number): string {
   if (ms % 86_400_000 === 0) return `${ms / 86_400_000} 天`;
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000} 小时`;
   return `${Math.max(1, Math.round(ms / 60_000))} 分钟`;
+}
+
+const STAGE_NAMES: Record<string, string> = {
+  new: '新线索',
+  contacted: '已联系',
+  qualified: '已确认需求',
+  opportunity: '商机',
+  nurture: '培育',
+};
+
+/** A lead stuck in one stage: remind the owner, then tell the supervisor (PRODUCT.md defaults). */
+async function onStagnation(deps: AssignDeps, timer: DueTimer): Promise<void> {
+  const leadId = leadIdOf(timer);
+  const memberId = String(timer.payload.memberId);
+  const stage = String(timer.payload.stage);
+  const level = Number(timer.payload.level);
+  const notify = String(timer.payload.notify) as 'rep' | 'supervisor' | 'director';
+  await withTransaction(deps.db, async (tx) => {
+    const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId)).for('update');
+    if (!lead || lead.ownerId !== memberId || lead.stage !== stage || !lead.teamId) return;
+    const team = deps.directory.team(lead.teamId);
+    const owner = deps.directory.member(memberId);
+    if (!team || !owner) return;
+    const recipient = escalationRecipient(deps, team, notify, memberId);
+    const policy = policyFor(deps.org, lead.grade);
+    const now = deps.clock.now();
+    await appendEvents(
+      tx,
+      [
+        {
+          leadId,
+          type: notify === 'rep' ? 'sla.reminded' : 'sla.escalated',
+          actor: { type: 'system', id: null },
+          data: { ladder: 'stagnation', stage, level, notify, to: recipient?.id ?? null, owner: memberId },
+        },
+      ],
+      now,
+    );
+    if (!recipient) return;
+    const stageName = STAGE_NAMES[stage] ?? stage;
+    const key = `lead:${leadId}:stagnation:${stage}:L${level}:c${String(timer.payload.claimNo)}`;
+    if (notify === 'rep') {
+      await queueCard(tx, deps, {
+        leadId,
+        member: recipient,
+        template: 'reminder',
+        context: cardContext(
+          deps,
+          lead,
+          {
+            member: { name: owner.name },
+            deadline: now,
+            reason: `已在「${stageName}」阶段停留超过 ${policy.stagnationAfter}，请推进或记录进展`,
+          },
+          team,
+        ),
+        dedupeKey: key,
+      });
+      return;
+    }
+    await queueCard(tx, deps, {
+      leadId,
+      member: recipient,
+      template: 'escalation',
+      context: cardContext(
+        deps,
+        lead,
+        {
+          member: { name: owner.name },
+          missed: `推进「${stageName}」阶段`,
+          minutes: Math.round(parseDuration(policy.stagnationAfter) / 60_000),
+        },
+        team,
+      ),
+      dedupeKey: key,
+    });
+  });
 }

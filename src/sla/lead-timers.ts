@@ -113,6 +113,24 @@ export function timersOnClaim(
       payload: { memberId: claim.memberId, claimNo: claim.claimNo },
     });
   }
+  // Stagnation: the lead sits in its current stage. A stage change (conversation issue) cancels these
+  // and schedules the ladder for the new stage.
+  const stagnation = parseDuration(policy.stagnationAfter);
+  policy.stagnationEscalation.forEach((step, i) => {
+    specs.push({
+      effectKey: key(`stagnation:new:L${i + 1}`),
+      kind: SLA_TIMER_KINDS.stagnation,
+      leadId: lead.id,
+      dueAt: deadline(lead.teamId, policy.clock, stagnation + parseDuration(step.after)),
+      payload: {
+        level: i + 1,
+        notify: step.notify,
+        memberId: claim.memberId,
+        claimNo: claim.claimNo,
+        stage: 'new',
+      },
+    });
+  });
   specs.push({
     effectKey: key('recycle'),
     kind: SLA_TIMER_KINDS.recycle,

@@ -65,7 +65,8 @@ export function dueTimersQuery(tx: Executor, limit: number) {
  * 3. Both sets get one fresh random lease token (the fencing token) and a lease end, in one UPDATE;
  *    `attempts` counts claims, so a timer whose handler keeps killing its process still ends.
  *
- * Four statements whatever the batch size; every comparison uses `NOW(3)`.
+ * Three statements between BEGIN and COMMIT whatever the batch size (one more when a row is
+ * abandoned); every comparison uses `NOW(3)`.
  */
 export async function claimDueTimers(db: Db, options: ClaimTimersOptions): Promise<ClaimTimersReport> {
   return withTransaction(db, async (tx) => {

@@ -6,15 +6,17 @@ import { timers } from '../db/schema';
 
 /**
  * Scheduling and cancelling timers inside the caller's transaction (ARCHITECTURE.md, "Time is data"):
- * a rolled-back change schedules nothing, a committed one always fires.
+ * a rolled-back change schedules nothing, a committed one fires unless it is cancelled first.
  *
- * One effect key names one effect, ever. The semantics of scheduling a key that already has a row:
+ * One effect key names one effect, ever. Scheduling a key that already has a row:
  *
- * | existing row | mode `keep` (default)   | mode `reschedule`                                        |
- * | ------------ | ----------------------- | -------------------------------------------------------- |
- * | `pending`    | unchanged (first wins)  | new due time and payload; attempts and last error reset |
- * | `firing`     | unchanged               | unchanged: the effect is happening now                   |
- * | `done`, `cancelled`, `failed` | unchanged: never revived | unchanged: never revived          |
+ * | existing row                  | mode `keep` (default)  | mode `reschedule`                                  |
+ * | ----------------------------- | ---------------------- | -------------------------------------------------- |
+ * | `pending` (also in a retry)   | unchanged (first wins) | new due time and payload, attempts and error reset |
+ * | `firing`                      | unchanged              | unchanged: the effect is happening now             |
+ * | `done`, `cancelled`, `failed` | unchanged, not revived | unchanged, not revived                             |
+ *
+ * `kind` and `leadId` of an existing row never change.
  *
  * So re-running a domain action cannot move a deadline (`keep`), a follow-up that restarts a clock
  * moves it (`reschedule`), and nothing fires twice under one key. An effect that may legitimately

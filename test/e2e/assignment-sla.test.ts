@@ -142,6 +142,25 @@ describe('claim window and the unclaimed ladder', () => {
   }, 20_000);
 });
 
+describe('stagnation', () => {
+  it('reminds the owner of a lead stuck in its stage, then tells the supervisor', async () => {
+    const id = await postLead('B');
+    const rep = (await waitFor(() => whoHas(id, 'new-lead')[0], 'the offer')) as string;
+    await stack.emulator.control.clickButton(rep, {
+      taskId: cardFor(rep, id, 'new-lead')!.card.taskId!,
+      eventKey: 'claim',
+    });
+    const reminder = await waitFor(() => cardFor(rep, id, 'reminder'), 'the stagnation reminder', 8000);
+    expect(JSON.stringify(reminder.card.card)).toContain('新线索');
+    const escalation = await waitFor(() => cardFor('ChenSup', id, 'escalation'), 'the supervisor', 8000);
+    expect(JSON.stringify(escalation.card.card)).toContain('推进「新线索」阶段');
+    const ladder = (await stack.app.database.db.select().from(leadEvents).where(eq(leadEvents.leadId, id)))
+      .filter((e) => (e.data as { ladder?: string }).ladder === 'stagnation')
+      .map((e) => e.type);
+    expect(ladder).toEqual(['sla.reminded', 'sla.escalated']);
+  }, 20_000);
+});
+
 describe('recycling and the pool', () => {
   it('warns the owner, then recycles an A lead without follow-up into the pool and offers it to the team', async () => {
     const id = await postLead('A');

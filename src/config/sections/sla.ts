@@ -18,6 +18,8 @@ export interface SlaPolicy {
   recycleAfter: string;
   recycleWarningBefore: string;
   stagnationAfter: string;
+  /** Counted from stagnationAfter: remind the owner, then the supervisor (PRODUCT.md defaults). */
+  stagnationEscalation: EscalationStep[];
   cadence: string;
 }
 
