@@ -11,7 +11,12 @@ import { createLogging } from '../src/lib/logger';
 import { type ExplainRow, explainDueQuery, usesDueIndexRange } from '../src/timers/explain-due-query';
 import { nextDueQuery } from '../src/timers/find-next-due';
 import { scheduleTimersStatement, type TimerSpec } from '../src/timers/schedule';
-import { createTimerWorker, type TimerCounters } from '../src/timers/worker';
+import {
+  createTimerWorker,
+  DEFAULT_TIMER_OPTIONS,
+  type TimerCounters,
+  type TimerWorkerOptions,
+} from '../src/timers/worker';
 import { type Benchmark, type BenchOptions, type BenchReport, sleep } from './lib/bench';
 import { registerCleanup } from './lib/cleanup';
 import { createBenchDatabase } from './lib/database';
@@ -52,6 +57,13 @@ interface ChildResult {
   duplicates: number;
 }
 
+/** The defaults, unless BENCH_TIMER_CONCURRENCY / BENCH_TIMER_BATCH say otherwise (to compare settings). */
+function benchWorkerOptions(): Partial<TimerWorkerOptions> {
+  const concurrency = Number(process.env.BENCH_TIMER_CONCURRENCY) || undefined;
+  const batchSize = Number(process.env.BENCH_TIMER_BATCH) || undefined;
+  return { ...(concurrency ? { concurrency } : {}), ...(batchSize ? { batchSize } : {}) };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The worker child: started with CHILD_FLAG, waits for `start`, runs until `stop` (or stdin closes).
 
@@ -67,13 +79,10 @@ async function runChild(): Promise<void> {
   const logger = createLogging({ level: process.env.BENCH_LOG_LEVEL || 'silent' }).logger;
   let handlerRuns = 0;
   let duplicates = 0;
-  // Defaults unless BENCH_TIMER_CONCURRENCY / BENCH_TIMER_BATCH say otherwise (to compare settings).
-  const concurrency = Number(process.env.BENCH_TIMER_CONCURRENCY) || undefined;
-  const batchSize = Number(process.env.BENCH_TIMER_BATCH) || undefined;
   const worker = createTimerWorker({
     db: database.db,
     logger,
-    options: { ...(concurrency ? { concurrency } : {}), ...(batchSize ? { batchSize } : {}) },
+    options: benchWorkerOptions(),
     handlers: {
       // The effect in its own (autocommit) transaction, idempotent by its unique key.
       'bench.effect': async (timer) => {
@@ -241,13 +250,23 @@ async function runTimersBench(options: BenchOptions): Promise<BenchReport> {
     const insertStarted = performance.now();
     await bulkInsert(database.batchPool, specs);
     const insertMs = performance.now() - insertStarted;
-    const plan = await explainDueQuery(database.db);
+    // With the LIMIT a claim of a full batch uses.
+    const plan = await explainDueQuery(
+      database.db,
+      { ...DEFAULT_TIMER_OPTIONS, ...benchWorkerOptions() }.batchSize,
+    );
     const [nextDuePlan] = (await database.db.execute(sql`EXPLAIN ${nextDueQuery()}`)) as unknown as [
       ExplainRow[],
     ];
     log(`inserted in ${fmtMs(insertMs)} ms; due query: ${plan.map((r) => `${r.type} ${r.key}`).join(', ')}`);
 
-    for (let i = 0; i < INSTANCES; i++) children.push(await startWorkerChild(database.url, log));
+    // Started side by side; any that did start are stopped in `finally` even if another failed.
+    const started = await Promise.allSettled(
+      Array.from({ length: INSTANCES }, () => startWorkerChild(database.url, log)),
+    );
+    for (const outcome of started) if (outcome.status === 'fulfilled') children.push(outcome.value);
+    const refused = started.find((outcome) => outcome.status === 'rejected');
+    if (refused) throw refused.reason;
     const databasePid = findDatabasePid();
     const workerCpu = () => {
       const values = children.map((c) => cpuMillis(c.pid));
@@ -423,6 +442,7 @@ function render(r: {
   failures: string[];
 }): string {
   const judged = r.options.smoke ? ' (smoke run: indicative only, not judged)' : '';
+  const w = { ...DEFAULT_TIMER_OPTIONS, ...benchWorkerOptions() };
   const cpu = (ms: number | null) => (ms === null ? 'n/a' : `${fmtInt(ms * 1000)} µs`);
   const cell = (v: unknown) => (v === null || v === undefined ? '' : String(v).replace(/\|/g, '\\|'));
   const planColumns = [
@@ -448,7 +468,8 @@ function render(r: {
     `\`npm run bench -- timers\`: ${fmtInt(r.total)} pending timers in a fresh database (bulk-inserted in ` +
       `${fmtMs(r.insertMs / 1000)} s, ${fmtInt((r.total * 1000) / r.insertMs)} rows/s, ${ROWS_PER_INSERT} rows per INSERT), ` +
       `${INSTANCES} worker instances in ${INSTANCES} child processes (pool ${process.env.DATABASE_POOL_SIZE || 10} each, ` +
-      'default worker options: concurrency 16, lease 30 s, idle cap 1 s); handler = one INSERT into `bench_effects` ' +
+      `worker options: concurrency ${w.concurrency}, claims of up to ${w.batchSize}, lease ${w.leaseMs / 1000} s, ` +
+      `idle cap ${w.maxIdleMs / 1000} s); handler = one INSERT into \`bench_effects\` ` +
       '(UNIQUE effect key) in its own transaction. Times are by the database clock: effect `fired_at` − the start ' +
       'signal (catch-up) or − the common due time (falling due). Statements/timer = statements the three instances sent ' +
       "(counted in each child on mysql2's diagnostics channel; handler INSERTs included) ÷ timers; CPU/timer = CPU of the three children and of the database process ÷ timers.",

@@ -6,33 +6,16 @@
  *   POST /bench/bare: answers 200 with an empty body without reading the request (the "bare Koa 200"
  *   of docs/BENCHMARKS.md), behind the same middleware as every other route.
  *
- * BENCH_MEMBER_PACING=off empties the WeCom per-member limits (30/min, 1000/h) the outbox paces cards
- * by, in this process only. speed-to-lead uses it to stand in for an org whose leads are spread over
- * enough members that the limits never bind: today every lead goes to the first member of the first
- * team (src/routing/initial-assignee.ts), so at 100 leads/s all but 30 cards a minute would wait.
- * The limits are an exported array the adapter hands out by reference; if that changes, this child
- * refuses to start rather than silently measure the paced path.
- *
  * Prints `{"benchServerUrl": …}` on stdout when listening; SIGTERM or a closed stdin stops it.
  */
 import Router from '@koa/router';
-import { MEMBER_LIMITS, wecomPacing } from '../src/platforms/wecom/adapter';
 import { openRuntime } from '../src/runtime';
 import { startServer } from '../src/server';
 import { URL_KEY } from './lib/child';
 
 const BARE_PATH = '/bench/bare';
 
-function liftMemberPacing(): void {
-  MEMBER_LIMITS.length = 0;
-  const rule = wecomPacing({ kind: 'text', to: { kind: 'user', userId: 'probe' }, text: 'probe' });
-  if (rule.limits.length !== 0) {
-    throw new Error('BENCH_MEMBER_PACING=off no longer takes effect: wecomPacing copies MEMBER_LIMITS');
-  }
-}
-
 async function main(): Promise<void> {
-  if (process.env.BENCH_MEMBER_PACING === 'off') liftMemberPacing();
   const runtime = await openRuntime();
   const running = await startServer(runtime, {
     port: 0,
