@@ -83,6 +83,7 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
   });
   const inbox = createInbox({
     db: database.db,
+    pool: database.pool,
     logger: logging.logger,
     now: () => clock.now(),
     handle: async (event) => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull, lte, or, sql } from 'drizzle-orm';
+import type { Pool, ResultSetHeader } from 'mysql2/promise';
 import type { Db } from '../db/client';
 import { inboxEvents } from '../db/schema';
 import { ER_DUP_ENTRY, mysqlErrno } from '../db/transaction';
@@ -24,6 +25,13 @@ export interface Inbox {
 const LEASE_MS = 30_000;
 const MAX_ATTEMPTS = 8;
 
+const INSERT_SQL =
+  'INSERT INTO inbox_events (platform, app_id, event_id, kind, event, status, attempts, lease_token, lease_until, received_at) ' +
+  `VALUES (?, ?, ?, ?, ?, 'received', 1, ?, NOW(3) + INTERVAL ${LEASE_MS * 1000} MICROSECOND, ?)`;
+const DONE_SQL =
+  "UPDATE inbox_events SET status = 'done', processed_at = NOW(3), lease_token = NULL, lease_until = NULL, last_error = NULL " +
+  'WHERE id = ? AND lease_token = ?';
+
 /**
  * The inbox (ARCHITECTURE.md "data flow"): verify → store → answer → process. Processing claims the
  * row with a lease, so the fast path right after the answer and the sweeper never run one event
@@ -32,6 +40,8 @@ const MAX_ATTEMPTS = 8;
  */
 export function createInbox(deps: {
   db: Db;
+  /** The plain pool: the hot path (store, finish) is two plain statements, no query builder. */
+  pool: Pool;
   logger: Logger;
   handle: InboundHandler;
   now: () => Date;
@@ -40,6 +50,7 @@ export function createInbox(deps: {
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
 
+  /** The sweeper's way in: claim an abandoned row with a fresh lease, load it, run it. */
   async function process(id: number): Promise<void> {
     const leaseToken = randomBytes(12).toString('hex');
     const [claimed] = await deps.db
@@ -59,27 +70,21 @@ export function createInbox(deps: {
     if (claimed.affectedRows !== 1) return;
     const [row] = await deps.db.select().from(inboxEvents).where(eq(inboxEvents.id, id));
     if (!row) return;
-    const event = reviveEvent(row.event);
-    const fence = and(eq(inboxEvents.id, id), eq(inboxEvents.leaseToken, leaseToken));
+    await run(id, reviveEvent(row.event), leaseToken, row.attempts);
+  }
+
+  /** Runs the handler and records the outcome, fenced by the lease token. */
+  async function run(id: number, event: InboundEvent, leaseToken: string, attempts: number): Promise<void> {
     try {
       await deps.handle(event);
-      await deps.db
-        .update(inboxEvents)
-        .set({
-          status: 'done',
-          processedAt: sql`NOW(3)`,
-          leaseToken: null,
-          leaseUntil: null,
-          lastError: null,
-        })
-        .where(fence);
+      await deps.pool.query(DONE_SQL, [id, leaseToken]);
     } catch (error) {
-      const failed = row.attempts + 1 >= MAX_ATTEMPTS;
+      const failed = attempts >= MAX_ATTEMPTS;
       deps.logger.error(
-        { err: error, inboxId: id, eventKind: event.kind, attempt: row.attempts + 1, giveUp: failed },
+        { err: error, inboxId: id, eventKind: event.kind, attempt: attempts, giveUp: failed },
         'inbound event processing failed',
       );
-      const retryInMs = Math.min(60_000, 1000 * 2 ** row.attempts);
+      const retryInMs = Math.min(60_000, 1000 * 2 ** (attempts - 1));
       await deps.db
         .update(inboxEvents)
         .set({
@@ -88,12 +93,17 @@ export function createInbox(deps: {
           leaseToken: null,
           leaseUntil: failed ? null : sql`NOW(3) + INTERVAL ${retryInMs * 1000} MICROSECOND`,
         })
-        .where(fence);
+        .where(and(eq(inboxEvents.id, id), eq(inboxEvents.leaseToken, leaseToken)));
     }
   }
 
-  function schedule(id: number): void {
-    const task = process(id)
+  /**
+   * Runs the event after the current turn (the answer goes out first), tracked from now on so that
+   * stop() waits for it even before it has started.
+   */
+  function schedule(id: number, event: InboundEvent, leaseToken: string): void {
+    const task = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => run(id, event, leaseToken, 1))
       .catch((error) => deps.logger.error({ err: error, inboxId: id }, 'inbox processing crashed'))
       .finally(() => running.delete(task));
     running.add(task);
@@ -119,20 +129,19 @@ export function createInbox(deps: {
 
   return {
     async accept(event, appId) {
+      // The row is born leased to this process's fast path: no claim statement, no re-read.
+      const leaseToken = randomBytes(12).toString('hex');
       try {
-        const [inserted] = await deps.db
-          .insert(inboxEvents)
-          .values({
-            platform: event.platform,
-            appId,
-            eventId: event.eventId,
-            kind: event.kind,
-            event: event as unknown as Record<string, unknown>,
-            receivedAt: deps.now(),
-          })
-          .$returningId();
-        // Process after the answer has gone out (the platform's deadline is on the answer).
-        setImmediate(() => schedule(inserted!.id));
+        const [result] = await deps.pool.query<ResultSetHeader>(INSERT_SQL, [
+          event.platform,
+          appId,
+          event.eventId,
+          event.kind,
+          JSON.stringify(event),
+          leaseToken,
+          deps.now(),
+        ]);
+        schedule(result.insertId, event, leaseToken);
         return 'accepted';
       } catch (error) {
         if (mysqlErrno(error) === ER_DUP_ENTRY) return 'duplicate';

@@ -107,7 +107,7 @@ export function wecomCallbackRoutes(deps: WecomRouteDeps): Router {
       ctx.body = '';
       return;
     }
-    deps.logger.info({ eventKind: event.kind, eventId: event.eventId, stored }, 'wecom callback accepted');
+    deps.logger.debug({ eventKind: event.kind, eventId: event.eventId, stored }, 'wecom callback accepted');
     ctx.status = 200;
     ctx.body = '';
   });
