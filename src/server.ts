@@ -88,7 +88,8 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
     now: () => clock.now(),
     handle: async (event) => {
       await handleInboundEvent(leadDeps, event);
-      outbox.notify();
+      // Only card actions queue messages today; an empty claim per text message is waste.
+      if (event.kind === 'card_action') outbox.notify();
     },
   });
   const deps: AppDeps = {

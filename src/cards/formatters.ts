@@ -1,3 +1,4 @@
+import { dateTimeFormat } from '../lib/date-formats';
 import { maskEmail, maskName, maskPhone } from '../lib/mask';
 import type { FieldKind } from './card-context';
 
@@ -52,7 +53,7 @@ export function formatPlain(value: unknown, kind: FieldKind, env: FormatEnv): st
 
 export function createTimeFormat(timezone: string): Intl.DateTimeFormat {
   try {
-    return new Intl.DateTimeFormat('zh-CN', {
+    return dateTimeFormat('zh-CN', {
       timeZone: timezone,
       month: 'numeric',
       day: 'numeric',

@@ -91,19 +91,7 @@ export async function claimLead(
     const team = lead.teamId ? deps.directory.team(lead.teamId) : undefined;
 
     if (result.affectedRows === 1) {
-      await appendEvents(
-        tx,
-        [
-          {
-            leadId: lead.id,
-            type: 'lead.claimed',
-            actor: { type: 'member', id: member.id },
-            data: { via: 'card', cardId: card.id },
-          },
-        ],
-        now,
-      );
-      await startOwnership(tx, deps, lead, member);
+      await startOwnership(tx, deps, lead, member, { via: 'card', cardId: card.id, now });
       await settleCard(tx, deps, {
         card,
         lead,
@@ -236,19 +224,7 @@ async function takeOver(
     const [lead] = await tx.select().from(leads).where(eq(leads.id, card.leadId));
     if (!lead) return 'unknown_card';
     if (result.affectedRows !== 1) return lead.ownerId === member.id ? 'already_owner' : 'taken_by_other';
-    await appendEvents(
-      tx,
-      [
-        {
-          leadId: lead.id,
-          type: 'lead.claimed',
-          actor: { type: 'member', id: member.id },
-          data: { via: 'escalation', cardId: card.id },
-        },
-      ],
-      now,
-    );
-    await startOwnership(tx, deps, lead, member);
+    await startOwnership(tx, deps, lead, member, { via: 'escalation', cardId: card.id, now });
     const team = lead.teamId ? deps.directory.team(lead.teamId) : undefined;
     await settleCard(tx, deps, {
       card,

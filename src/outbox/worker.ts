@@ -1,6 +1,7 @@
 import type { Pool } from 'mysql2/promise';
 import type { Db } from '../db/client';
 import type { Logger } from '../lib/logger';
+import { createWakeableSleep } from '../lib/wakeable-sleep';
 import type { ChatPlatform, SendResult } from '../platforms/types';
 import { type ClaimedMessage, claimDueMessages, pruneOutboxAttempts } from './claim-due-messages';
 import { type Completion, type CompletionPolicy, completeMessage } from './complete-message';
@@ -65,20 +66,9 @@ export function createOutboxWorker(deps: {
   const inFlight = new Set<Promise<void>>();
   let running = false;
   let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
   let notified = false;
   let lastPrune = 0;
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
+  const { sleep, wake } = createWakeableSleep();
 
   async function deliver(claimed: ClaimedMessage): Promise<void> {
     const platform = deps.platforms.get(claimed.platform)!;
@@ -149,7 +139,7 @@ export function createOutboxWorker(deps: {
     for (const claimed of report.claimed) {
       const task = deliver(claimed).finally(() => {
         inFlight.delete(task);
-        wake?.();
+        wake();
       });
       inFlight.add(task);
     }
@@ -188,11 +178,11 @@ export function createOutboxWorker(deps: {
     },
     notify() {
       notified = true;
-      wake?.();
+      wake();
     },
     async stop() {
       running = false;
-      wake?.();
+      wake();
       await loop;
       await Promise.allSettled([...inFlight]);
     },

@@ -4,7 +4,6 @@ import { cards, leadEvents, leads } from '../db/schema';
 import { withTransaction } from '../db/transaction';
 import type { AssignDeps } from '../leads/assign-lead';
 import { type CardRow, cardContext, settleCard } from '../leads/lead-cards';
-import { appendEvents } from '../leads/timeline';
 import { parseDuration } from '../lib/duration';
 import { startOfLocalDay } from '../routing/local-time';
 import { CLOSED_STAGES } from '../routing/member-load';
@@ -76,19 +75,7 @@ export async function grabLead(
       });
       return 'taken_by_other';
     }
-    await appendEvents(
-      tx,
-      [
-        {
-          leadId: lead.id,
-          type: 'lead.claimed',
-          actor: { type: 'member', id: member.id },
-          data: { via: 'pool', cardId: card.id },
-        },
-      ],
-      now,
-    );
-    await startOwnership(tx, deps, lead, member);
+    await startOwnership(tx, deps, lead, member, { via: 'pool', cardId: card.id, now });
     // Every open pool card of this lead: the winner's shows the claim, the others who won.
     const offers = await tx
       .select()

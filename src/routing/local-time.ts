@@ -1,3 +1,5 @@
+import { dateTimeFormat } from '../lib/date-formats';
+
 /**
  * Wall-clock time in a team's IANA timezone, from Intl alone (no tz library). Daily caps count from
  * local midnight, and `away --until 2026-11-25` means midnight in the org's timezone, not UTC.
@@ -15,7 +17,7 @@ export interface LocalDateTime {
 
 /** The wall-clock reading of `at` in `timeZone`. */
 export function toLocal(timeZone: string, at: Date): LocalDateTime {
-  const parts = new Intl.DateTimeFormat('en-US', {
+  const parts = dateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',
     year: 'numeric',

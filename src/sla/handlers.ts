@@ -4,6 +4,7 @@ import { leads } from '../db/schema';
 import { withTransaction } from '../db/transaction';
 import { type AssignDeps, assignLead } from '../leads/assign-lead';
 import { cardContext, queueCard } from '../leads/lead-cards';
+import type { LeadRow } from '../leads/lead-record';
 import { appendEvents } from '../leads/timeline';
 import { parseDuration } from '../lib/duration';
 import { enqueueOutbox } from '../outbox/enqueue';
@@ -131,10 +132,21 @@ function escalationRecipient(
 }
 
 /**
- * The first follow-up is due and none was recorded (a follow-up cancels these timers): remind the
- * owner with a reminder card, then escalate to the supervisor and the director.
+ * One rung of a ladder about an owned lead (follow-up due, stagnation): the owner gets a reminder
+ * card, the supervisor or director an escalation card. Acts only while the owner, and for
+ * stagnation the stage, are still those that scheduled it.
  */
-async function onFollowUpDue(deps: AssignDeps, timer: DueTimer): Promise<void> {
+async function runOwnerLadder(
+  deps: AssignDeps,
+  timer: DueTimer,
+  rung: {
+    ladder: 'follow_up' | 'stagnation';
+    key: string;
+    applies: (lead: LeadRow) => boolean;
+    reminder: (lead: LeadRow, now: Date) => { deadline: Date; reason: string };
+    escalation: (lead: LeadRow, now: Date) => { missed: string; minutes: number; deadline?: Date };
+  },
+): Promise<void> {
   const leadId = leadIdOf(timer);
   const memberId = String(timer.payload.memberId);
   const level = Number(timer.payload.level);
@@ -142,13 +154,12 @@ async function onFollowUpDue(deps: AssignDeps, timer: DueTimer): Promise<void> {
   await withTransaction(deps.db, async (tx) => {
     const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId)).for('update');
     if (!lead || lead.ownerId !== memberId || !lead.teamId || ['won', 'lost'].includes(lead.stage)) return;
+    if (!rung.applies(lead)) return;
     const team = deps.directory.team(lead.teamId);
     const owner = deps.directory.member(memberId);
     if (!team || !owner) return;
     const recipient = escalationRecipient(deps, team, notify, memberId);
     const now = deps.clock.now();
-    const policy = policyFor(deps.org, lead.grade);
-    const dueAt = new Date((lead.claimedAt ?? now).getTime() + parseDuration(policy.firstFollowUpWithin));
     await appendEvents(
       tx,
       [
@@ -156,45 +167,46 @@ async function onFollowUpDue(deps: AssignDeps, timer: DueTimer): Promise<void> {
           leadId,
           type: notify === 'rep' ? 'sla.reminded' : 'sla.escalated',
           actor: { type: 'system', id: null },
-          data: { ladder: 'follow_up', level, notify, to: recipient?.id ?? null, owner: memberId },
+          data: {
+            ladder: rung.ladder,
+            level,
+            notify,
+            to: recipient?.id ?? null,
+            owner: memberId,
+            ...timer.payload,
+          },
         },
       ],
       now,
     );
     if (!recipient) return;
-    const key = `lead:${leadId}:followup:L${level}:c${String(timer.payload.claimNo)}`;
-    if (notify === 'rep') {
-      await queueCard(tx, deps, {
-        leadId,
-        member: recipient,
-        template: 'reminder',
-        context: cardContext(
-          deps,
-          lead,
-          { member: { name: owner.name }, deadline: dueAt, reason: '首次跟进已到期，请联系客户并记录跟进' },
-          team,
-        ),
-        dedupeKey: key,
-      });
-      return;
-    }
+    const extra = notify === 'rep' ? rung.reminder(lead, now) : rung.escalation(lead, now);
     await queueCard(tx, deps, {
       leadId,
       member: recipient,
-      template: 'escalation',
-      context: cardContext(
-        deps,
-        lead,
-        {
-          member: { name: owner.name },
-          missed: '首次跟进',
-          minutes: Math.max(1, Math.round((now.getTime() - dueAt.getTime()) / 60_000)),
-          deadline: dueAt,
-        },
-        team,
-      ),
-      dedupeKey: key,
+      template: notify === 'rep' ? 'reminder' : 'escalation',
+      context: cardContext(deps, lead, { member: { name: owner.name }, ...extra }, team),
+      dedupeKey: `lead:${leadId}:${rung.key}:L${level}:c${String(timer.payload.claimNo)}`,
     });
+  });
+}
+
+/** The first follow-up is due and none was recorded (a follow-up cancels these timers). */
+function onFollowUpDue(deps: AssignDeps, timer: DueTimer): Promise<void> {
+  const dueAt = (lead: LeadRow, now: Date) =>
+    new Date(
+      (lead.claimedAt ?? now).getTime() + parseDuration(policyFor(deps.org, lead.grade).firstFollowUpWithin),
+    );
+  return runOwnerLadder(deps, timer, {
+    ladder: 'follow_up',
+    key: 'followup',
+    applies: () => true,
+    reminder: (lead, now) => ({ deadline: dueAt(lead, now), reason: '首次跟进已到期，请联系客户并记录跟进' }),
+    escalation: (lead, now) => ({
+      missed: '首次跟进',
+      minutes: Math.max(1, Math.round((now.getTime() - dueAt(lead, now).getTime()) / 60_000)),
+      deadline: dueAt(lead, now),
+    }),
   });
 }
 
@@ -288,70 +300,20 @@ const STAGE_NAMES: Record<string, string> = {
 };
 
 /** A lead stuck in one stage: remind the owner, then tell the supervisor (PRODUCT.md defaults). */
-async function onStagnation(deps: AssignDeps, timer: DueTimer): Promise<void> {
-  const leadId = leadIdOf(timer);
-  const memberId = String(timer.payload.memberId);
+function onStagnation(deps: AssignDeps, timer: DueTimer): Promise<void> {
   const stage = String(timer.payload.stage);
-  const level = Number(timer.payload.level);
-  const notify = String(timer.payload.notify) as 'rep' | 'supervisor' | 'director';
-  await withTransaction(deps.db, async (tx) => {
-    const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId)).for('update');
-    if (!lead || lead.ownerId !== memberId || lead.stage !== stage || !lead.teamId) return;
-    const team = deps.directory.team(lead.teamId);
-    const owner = deps.directory.member(memberId);
-    if (!team || !owner) return;
-    const recipient = escalationRecipient(deps, team, notify, memberId);
-    const policy = policyFor(deps.org, lead.grade);
-    const now = deps.clock.now();
-    await appendEvents(
-      tx,
-      [
-        {
-          leadId,
-          type: notify === 'rep' ? 'sla.reminded' : 'sla.escalated',
-          actor: { type: 'system', id: null },
-          data: { ladder: 'stagnation', stage, level, notify, to: recipient?.id ?? null, owner: memberId },
-        },
-      ],
-      now,
-    );
-    if (!recipient) return;
-    const stageName = STAGE_NAMES[stage] ?? stage;
-    const key = `lead:${leadId}:stagnation:${stage}:L${level}:c${String(timer.payload.claimNo)}`;
-    if (notify === 'rep') {
-      await queueCard(tx, deps, {
-        leadId,
-        member: recipient,
-        template: 'reminder',
-        context: cardContext(
-          deps,
-          lead,
-          {
-            member: { name: owner.name },
-            deadline: now,
-            reason: `已在「${stageName}」阶段停留超过 ${policy.stagnationAfter}，请推进或记录进展`,
-          },
-          team,
-        ),
-        dedupeKey: key,
-      });
-      return;
-    }
-    await queueCard(tx, deps, {
-      leadId,
-      member: recipient,
-      template: 'escalation',
-      context: cardContext(
-        deps,
-        lead,
-        {
-          member: { name: owner.name },
-          missed: `推进「${stageName}」阶段`,
-          minutes: Math.round(parseDuration(policy.stagnationAfter) / 60_000),
-        },
-        team,
-      ),
-      dedupeKey: key,
-    });
+  const stageName = STAGE_NAMES[stage] ?? stage;
+  return runOwnerLadder(deps, timer, {
+    ladder: 'stagnation',
+    key: `stagnation:${stage}`,
+    applies: (lead) => lead.stage === stage,
+    reminder: (lead, now) => ({
+      deadline: now,
+      reason: `已在「${stageName}」阶段停留超过 ${policyFor(deps.org, lead.grade).stagnationAfter}，请推进或记录进展`,
+    }),
+    escalation: (lead) => ({
+      missed: `推进「${stageName}」阶段`,
+      minutes: Math.round(parseDuration(policyFor(deps.org, lead.grade).stagnationAfter) / 60_000),
+    }),
   });
 }

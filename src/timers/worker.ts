@@ -27,6 +27,7 @@
  */
 import type { Db } from '../db/client';
 import type { Logger } from '../lib/logger';
+import { createWakeableSleep } from '../lib/wakeable-sleep';
 import { claimDueTimers, type DueTimer } from './claim-due-timers';
 import { completeTimers, failTimer, type TimerFailure, type TimerPolicy } from './complete-timer';
 import { findNextDueDelay } from './find-next-due';
@@ -134,21 +135,10 @@ export function createTimerWorker(deps: {
   const refillAt = Math.floor(options.concurrency / 2);
   let running = false;
   let loop: Promise<void> | undefined;
-  let wake: (() => void) | undefined;
   let notified = false;
   let waitingForRoom = false;
-
-  /** Resolves true when woken early (notify, a free slot, stop), false when the time ran out. */
-  const sleep = (ms: number) =>
-    new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => done(false), ms);
-      function done(early: boolean) {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve(early);
-      }
-      wake = () => done(true);
-    });
+  // Woken early by notify, a free slot or stop.
+  const { sleep, wake } = createWakeableSleep();
 
   // Done marks wait here and go out together: one UPDATE per `batchSize` fired timers or per
   // DONE_COALESCE_MS, whichever comes first, and one flush at a time. Only bookkeeping waits: the
@@ -265,7 +255,7 @@ export function createTimerWorker(deps: {
           recording.add(recorded);
         }
         dispatch();
-        if (waitingForRoom && held() <= refillAt) wake?.();
+        if (waitingForRoom && held() <= refillAt) wake();
       });
       inFlight.add(task);
     }
@@ -362,11 +352,11 @@ export function createTimerWorker(deps: {
     },
     notify() {
       notified = true;
-      wake?.();
+      wake();
     },
     async stop() {
       running = false;
-      wake?.();
+      wake();
       await loop;
       await drain();
     },
