@@ -3,11 +3,12 @@ import type { RoutingSection } from './sections/routing';
 import type { PoolConfig, SlaConfig } from './sections/sla';
 
 export type { PoolConfig, SlaConfig, SlaPolicy } from './sections/sla';
+
 /**
- * The org config: one JSON(C) file the admin writes. Validated by `org-config.schema.json` (ajv) and
- * by cross-reference checks in `load-org-config.ts`. Later issues add sections (routing, sla,
- * calendars, digest) next to these; every section is optional except the ones below, so an old file
- * keeps loading.
+ * The org config: one JSON(C) file the admin writes. Validated by `org-config.schema.json` and the
+ * section schemas in `sections/` (ajv), then by cross-reference checks (`org-config-checks.ts` and
+ * each section's check). Sections other than members, teams and sources are optional and default
+ * from their schemas, so an old file keeps loading as features are added.
  */
 export interface OrgConfig {
   /** IANA timezone used where a team does not set its own. Default "Asia/Shanghai". */
