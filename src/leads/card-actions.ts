@@ -8,6 +8,7 @@ import { offerToPool } from '../pool/offer-pool';
 import { startOwnership } from '../pool/start-ownership';
 import type { AssignDeps } from './assign-lead';
 import { assignLead } from './assign-lead';
+import { type FollowUpOutcome, recordFollowUp, snoozeReminder } from './follow-up';
 import { type CardRow, cardContext, settleCard } from './lead-cards';
 import { appendEvents } from './timeline';
 
@@ -25,7 +26,8 @@ export type CardActionOutcome =
   | 'reassigned'
   | 'taken_over'
   | 'not_authorised'
-  | GrabOutcome;
+  | GrabOutcome
+  | FollowUpOutcome;
 
 /**
  * A button click on one of our cards. The clicker's identity is the verified callback's user id
@@ -62,6 +64,10 @@ export async function handleCardAction(deps: AssignDeps, event: CardAction): Pro
       return reassignNext(deps, { card, member });
     case 'take_over':
       return takeOver(deps, { card, member, token });
+    case 'followed_up':
+      return recordFollowUp(deps, { leadId: card.leadId, member, via: 'card' });
+    case 'snooze_1d':
+      return snoozeReminder(deps, { leadId: card.leadId, member, cardId: card.id });
     case 'grab':
       return grabLead(deps, { card, member, ...(token ? { token } : {}) });
     default:

@@ -31,6 +31,7 @@ export function slaTimerHandlers(deps: AssignDeps): TimerHandlers {
     [SLA_TIMER_KINDS.recycleWarning]: (timer) => onRecycleWarning(deps, timer),
     [SLA_TIMER_KINDS.recycle]: (timer) => onRecycle(deps, timer),
     [SLA_TIMER_KINDS.stagnation]: (timer) => onStagnation(deps, timer),
+    [SLA_TIMER_KINDS.cadence]: (timer) => onCadence(deps, timer),
   };
 }
 
@@ -140,7 +141,7 @@ async function runOwnerLadder(
   deps: AssignDeps,
   timer: DueTimer,
   rung: {
-    ladder: 'follow_up' | 'stagnation';
+    ladder: 'follow_up' | 'stagnation' | 'cadence';
     key: string;
     applies: (lead: LeadRow) => boolean;
     reminder: (lead: LeadRow, now: Date) => { deadline: Date; reason: string };
@@ -315,5 +316,16 @@ function onStagnation(deps: AssignDeps, timer: DueTimer): Promise<void> {
       missed: `推进「${stageName}」阶段`,
       minutes: Math.round(parseDuration(policyFor(deps.org, lead.grade).stagnationAfter) / 60_000),
     }),
+  });
+}
+
+/** The grade's follow-up cadence came round (or a snoozed reminder): remind the owner. */
+function onCadence(deps: AssignDeps, timer: DueTimer): Promise<void> {
+  return runOwnerLadder(deps, timer, {
+    ladder: 'cadence',
+    key: timer.effectKey.includes(':snooze:') ? `snooze:${timer.id}` : 'cadence',
+    applies: () => true,
+    reminder: (_lead, now) => ({ deadline: now, reason: '按跟进节奏该回访这位客户了' }),
+    escalation: () => ({ missed: '回访', minutes: 0 }),
   });
 }

@@ -161,6 +161,35 @@ describe('stagnation', () => {
   }, 20_000);
 });
 
+describe('follow-up', () => {
+  it('已跟进 on a reminder records the follow-up, stops the recycle clock and starts the cadence', async () => {
+    const id = await postLead('B');
+    const rep = (await waitFor(() => whoHas(id, 'new-lead')[0], 'the offer')) as string;
+    await stack.emulator.control.clickButton(rep, {
+      taskId: cardFor(rep, id, 'new-lead')!.card.taskId!,
+      eventKey: 'claim',
+    });
+    const reminder = await waitFor(() => cardFor(rep, id, 'reminder'), 'a reminder', 8000);
+    await stack.emulator.control.clickButton(rep, { taskId: reminder.card.taskId!, eventKey: 'followed_up' });
+    await waitFor(async () => (await eventTypes(id)).includes('lead.followed_up'), 'the follow-up');
+    const [timers] = (await stack.app.database.db.execute(
+      sql`SELECT kind, status, TIMESTAMPDIFF(DAY, NOW(3), due_at) AS days FROM timers WHERE lead_id = ${id} ORDER BY id`,
+    )) as unknown as [{ kind: string; status: string; days: number }[]];
+    expect(timers.filter((t) => t.kind === 'sla.recycle').map((t) => t.status)).toEqual(['cancelled']);
+    // Grade B's cadence defaults to every two weeks.
+    expect(timers.filter((t) => t.kind === 'sla.cadence')).toEqual([
+      { kind: 'sla.cadence', status: 'pending', days: 13 },
+    ]);
+    await waitFor(
+      () =>
+        stack.emulator.state
+          .chat(rep)!
+          .messages.find((m) => JSON.stringify(m).includes(`已记录线索 #${id} 的跟进`)),
+      'the request for the note',
+    );
+  }, 20_000);
+});
+
 describe('recycling and the pool', () => {
   it('warns the owner, then recycles an A lead without follow-up into the pool and offers it to the team', async () => {
     const id = await postLead('A');
