@@ -79,7 +79,8 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
     db: database.db,
     logger: logging.logger,
     handlers: notifyingOutbox(slaTimerHandlers(leadDeps), () => outbox.notify()),
-    options: options.timers,
+    // Many handlers may wait on one coalesced assignment batch; the pool limits real DB work.
+    options: { concurrency: 32, ...options.timers },
   });
   const inbox = createInbox({
     db: database.db,

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../db/client';
 import { cards, leads } from '../db/schema';
 import { withTransaction } from '../db/transaction';
@@ -25,9 +25,12 @@ export type ChooseAssignee = (
   lead: LeadRow,
   options: { exclude: string[]; now: Date },
 ) => Promise<Assignment>;
+/** The same decision for a batch of new leads, each team's round robin locked once. */
+export type ChooseAssignees = (tx: Tx, leads: LeadRow[], now: Date) => Promise<Assignment[]>;
 
 export interface AssignDeps extends LeadDeps {
   chooseAssignee: ChooseAssignee;
+  chooseAssignees: ChooseAssignees;
   deadline: DeadlineFn;
 }
 
@@ -52,6 +55,61 @@ export async function assignLead(
 
     if (input.expectAssignee) await voidOfferCards(tx, deps, lead, input.expectAssignee);
     const assignment = await deps.chooseAssignee(tx, lead, { exclude: input.exclude, now });
+    return writeAssignment(tx, deps, lead, assignment, input, now);
+  });
+}
+
+/**
+ * The first assignment of several new leads in one transaction (the `lead.assign` timers of one
+ * claim, coalesced): the routing state of each team is locked and read once for the whole batch
+ * instead of once per lead, which is what bounds assignments per second under a burst.
+ */
+export async function assignNewLeads(
+  deps: AssignDeps,
+  leadIds: readonly number[],
+): Promise<Map<number, AssignOutcome>> {
+  const outcomes = new Map<number, AssignOutcome>(leadIds.map((id) => [id, 'not_found' as AssignOutcome]));
+  if (leadIds.length === 0) return outcomes;
+  return withTransaction(deps.db, async (tx) => {
+    const now = deps.clock.now();
+    // Sorted, so two batches lock leads in the same order.
+    const rows = await tx
+      .select()
+      .from(leads)
+      .where(
+        inArray(
+          leads.id,
+          [...leadIds].sort((a, b) => a - b),
+        ),
+      )
+      .orderBy(leads.id)
+      .for('update');
+    const open = rows.filter((lead) => {
+      const fresh = lead.ownerId === null && lead.assigneeId === null;
+      outcomes.set(lead.id, fresh ? 'not_found' : 'already_handled');
+      return fresh;
+    });
+    const assignments = await deps.chooseAssignees(tx, open, now);
+    for (const [i, lead] of open.entries()) {
+      outcomes.set(
+        lead.id,
+        await writeAssignment(tx, deps, lead, assignments[i]!, { hop: 1, exclude: [] }, now),
+      );
+    }
+    return outcomes;
+  });
+}
+
+/** Writes one routing decision: the lead, its timeline, its card and timers, or the pool. */
+async function writeAssignment(
+  tx: Tx,
+  deps: AssignDeps,
+  lead: LeadRow,
+  assignment: Assignment,
+  input: { hop: number; exclude: string[]; expectAssignee?: string | null },
+  now: Date,
+): Promise<AssignOutcome> {
+  {
     const team = deps.directory.team(assignment.teamId);
     const member = assignment.memberId ? deps.directory.member(assignment.memberId) : undefined;
     await tx
@@ -130,7 +188,7 @@ export async function assignLead(
       timersOnAssignment(deps.org, deps.deadline, updated, { memberId: member.id, hop: input.hop }),
     );
     return 'assigned';
-  });
+  }
 }
 
 /** The previous rep's offer is over (rerouted or reassigned): their card says so instead of offering. */

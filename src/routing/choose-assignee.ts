@@ -94,6 +94,65 @@ export async function chooseAssignee(
     : { teamId, memberId: null, reason: 'no_eligible_member', rule, ...skipped };
 }
 
+/**
+ * `chooseAssignee` for several leads in one transaction (the batched `lead.assign` path): grade C and
+ * sticky owners are decided per lead; the rest are grouped by team and dealt in one locked round
+ * robin pass per team, in the order given (oldest lead first).
+ */
+export async function chooseAssignees(
+  tx: Tx,
+  deps: AssignmentDeps,
+  leadsToRoute: readonly LeadToRoute[],
+  now: Date,
+): Promise<Assignment[]> {
+  const routing = routingOf(deps.org);
+  const results: (Assignment | undefined)[] = [];
+  const byTeam = new Map<string, { index: number; rule: string }[]>();
+  for (const [index, lead] of leadsToRoute.entries()) {
+    const { teamId, rule } = matchTeam(routing, lead);
+    if (lead.grade?.trim().toUpperCase() === 'C') {
+      results[index] = { teamId, memberId: null, reason: 'nurture_pool', rule };
+      continue;
+    }
+    if (routing.stickyOwner && lead.companyKey) {
+      const sticky = await findStickyOwner(tx, deps, { ...lead, companyKey: lead.companyKey }, now, {
+        windowHours: routing.windowHours,
+        excluded: new Set(),
+      });
+      if (sticky) {
+        results[index] = {
+          teamId: sticky.teamId ?? teamId,
+          memberId: sticky.memberId,
+          reason: 'sticky_owner',
+        };
+        continue;
+      }
+    }
+    const group = byTeam.get(teamId) ?? [];
+    group.push({ index, rule });
+    byTeam.set(teamId, group);
+  }
+  // Teams in a fixed order, so two batches lock them in the same order.
+  for (const teamId of [...byTeam.keys()].sort()) {
+    const group = byTeam.get(teamId)!;
+    const picked = await pickTeamMembers(
+      tx,
+      deps,
+      teamId,
+      now,
+      group.map(() => new Set<string>()),
+    );
+    group.forEach(({ index, rule }, i) => {
+      const { memberId, skipped } = picked[i]!;
+      const extra = Object.keys(skipped).length > 0 ? { skipped } : {};
+      results[index] = memberId
+        ? { teamId, memberId, reason: 'round_robin', rule, ...extra }
+        : { teamId, memberId: null, reason: 'no_eligible_member', rule, ...extra };
+    });
+  }
+  return results as Assignment[];
+}
+
 /** How many earlier leads of the company are looked at: enough to skip a few departed owners. */
 const STICKY_CANDIDATES = 20;
 
@@ -141,22 +200,38 @@ export async function pickTeamMember(
   now: Date,
   excluded: ReadonlySet<string> = new Set(),
 ): Promise<{ memberId: string | null; skipped: Record<string, SkipReason> }> {
+  const [picked] = await pickTeamMembers(tx, deps, teamId, now, [excluded]);
+  return picked!;
+}
+
+/**
+ * `requests.length` steps at once, for a batch of leads of one team: the team's positions are locked
+ * once, loads and absences read once, and every step sees the loads and positions the previous
+ * steps left (a member picked for the first lead counts one more open lead for the second). The
+ * result is exactly what the same number of single steps in a row would give.
+ */
+export async function pickTeamMembers(
+  tx: Tx,
+  deps: AssignmentDeps,
+  teamId: string,
+  now: Date,
+  requests: readonly ReadonlySet<string>[],
+): Promise<{ memberId: string | null; skipped: Record<string, SkipReason> }[]> {
   const team = deps.directory.team(teamId);
   if (!team) throw new Error(`路由选择了不存在的团队 "${teamId}"（配置检查应已发现）`);
-  const skipped: Record<string, SkipReason> = {};
+  const base: Record<string, SkipReason> = {};
   const candidates: MemberConfig[] = [];
   for (const id of team.members) {
     const member = deps.directory.member(id);
-    if (!member?.active) skipped[id] = 'inactive';
-    else if (member.weight <= 0) skipped[id] = 'no_weight';
-    else if (excluded.has(id)) skipped[id] = 'excluded';
+    if (!member?.active) base[id] = 'inactive';
+    else if (member.weight <= 0) base[id] = 'no_weight';
     else candidates.push(member);
   }
+  const nobody = (skipped: Record<string, SkipReason>) => requests.map(() => ({ memberId: null, skipped }));
   // Nothing to lock when nobody could be picked anyway.
-  if (candidates.length === 0) return { memberId: null, skipped };
+  if (candidates.length === 0) return nobody(base);
   if (!(deps.isWorkingTime?.(teamId, now) ?? true)) {
-    for (const m of candidates) skipped[m.id] = 'off_hours';
-    return { memberId: null, skipped };
+    return nobody({ ...base, ...Object.fromEntries(candidates.map((m) => [m.id, 'off_hours' as const])) });
   }
 
   // Lock first, then read: what we read about away and capacity is then current with respect to
@@ -168,19 +243,34 @@ export async function pickTeamMember(
     loadAwayMembers(tx, ids, now),
     loadMemberLoads(tx, ids, dayStart),
   ]);
-  const eligible = candidates.filter((m) => {
-    const load = loads.get(m.id)!;
-    if (away.has(m.id)) skipped[m.id] = 'away';
-    else if (load.openLeads >= m.capacity.openLeads) skipped[m.id] = 'open_leads_cap';
-    else if (load.assignedSince >= m.capacity.dailyNew) skipped[m.id] = 'daily_cap';
-    else return true;
-    return false;
-  });
-
-  const step = stepSmoothWeightedRoundRobin(
-    eligible.map((m) => ({ id: m.id, weight: m.weight, current: positions.get(m.id) ?? 0 })),
-  );
-  if (!step) return { memberId: null, skipped };
-  await savePositions(tx, teamId, step.currents, now);
-  return { memberId: step.picked, skipped };
+  const currents = new Map(ids.map((id) => [id, positions.get(id) ?? 0]));
+  const results: { memberId: string | null; skipped: Record<string, SkipReason> }[] = [];
+  let changed = false;
+  for (const excluded of requests) {
+    const skipped: Record<string, SkipReason> = { ...base };
+    const eligible = candidates.filter((m) => {
+      const load = loads.get(m.id)!;
+      if (excluded.has(m.id)) skipped[m.id] = 'excluded';
+      else if (away.has(m.id)) skipped[m.id] = 'away';
+      else if (load.openLeads >= m.capacity.openLeads) skipped[m.id] = 'open_leads_cap';
+      else if (load.assignedSince >= m.capacity.dailyNew) skipped[m.id] = 'daily_cap';
+      else return true;
+      return false;
+    });
+    const step = stepSmoothWeightedRoundRobin(
+      eligible.map((m) => ({ id: m.id, weight: m.weight, current: currents.get(m.id) ?? 0 })),
+    );
+    if (!step) {
+      results.push({ memberId: null, skipped });
+      continue;
+    }
+    for (const [id, current] of step.currents) currents.set(id, current);
+    const load = loads.get(step.picked)!;
+    load.openLeads += 1;
+    load.assignedSince += 1;
+    changed = true;
+    results.push({ memberId: step.picked, skipped });
+  }
+  if (changed) await savePositions(tx, teamId, currents, now);
+  return results;
 }

@@ -2,9 +2,10 @@ import type { BusinessCalendar } from '../calendar/business-calendar';
 import { calendarForTeam } from '../calendar/team-clock';
 import type { Directory } from '../config/members';
 import type { OrgConfig } from '../config/org-types';
-import type { ChooseAssignee } from '../leads/assign-lead';
+import type { ChooseAssignee, ChooseAssignees } from '../leads/assign-lead';
+import type { LeadRow } from '../leads/lead-record';
 import type { Clock } from '../lib/clock';
-import { chooseAssignee } from '../routing/choose-assignee';
+import { chooseAssignee, chooseAssignees } from '../routing/choose-assignee';
 import type { DeadlineFn } from './lead-timers';
 
 /**
@@ -16,6 +17,7 @@ import type { DeadlineFn } from './lead-timers';
  */
 export function createAssignmentWiring(input: { org: OrgConfig; directory: Directory; clock: Clock }): {
   chooseAssignee: ChooseAssignee;
+  chooseAssignees: ChooseAssignees;
   deadline: DeadlineFn;
 } {
   const calendars = new Map<string, BusinessCalendar | undefined>(
@@ -26,7 +28,26 @@ export function createAssignmentWiring(input: { org: OrgConfig; directory: Direc
     directory: input.directory,
     isWorkingTime: (teamId: string, at: Date) => calendars.get(teamId)?.isWorkingTime(at) ?? true,
   };
+  const toRoute = (lead: LeadRow) => ({
+    id: lead.id,
+    province: lead.province,
+    city: lead.city,
+    industry: lead.industry,
+    source: lead.sourceId,
+    campaign: lead.campaign,
+    grade: lead.grade,
+    custom: lead.custom,
+    companyKey: lead.companyKey,
+  });
+  const plain = (chosen: Awaited<ReturnType<typeof chooseAssignee>>) => ({
+    teamId: chosen.teamId,
+    memberId: chosen.memberId,
+    reason: chosen.reason,
+    ...(chosen.rule ? { rule: chosen.rule } : {}),
+  });
   return {
+    chooseAssignees: async (tx, batch, now) =>
+      (await chooseAssignees(tx, routingDeps, batch.map(toRoute), now)).map(plain),
     chooseAssignee: async (tx, lead, options) => {
       const chosen = await chooseAssignee(
         tx,

@@ -2,7 +2,7 @@ import { and, eq, notInArray, sql } from 'drizzle-orm';
 import type { MemberConfig, TeamConfig } from '../config/org-types';
 import { leads } from '../db/schema';
 import { withTransaction } from '../db/transaction';
-import { type AssignDeps, assignLead } from '../leads/assign-lead';
+import { type AssignDeps, assignLead, assignNewLeads } from '../leads/assign-lead';
 import { cardContext, queueCard } from '../leads/lead-cards';
 import type { LeadRow } from '../leads/lead-record';
 import { appendEvents } from '../leads/timeline';
@@ -21,10 +21,9 @@ import { CANCELLED_BY_FOLLOW_UP, policyFor, SLA_TIMER_KINDS } from './lead-timer
  * so a handler that runs twice (at-least-once timers) sends once.
  */
 export function slaTimerHandlers(deps: AssignDeps): TimerHandlers {
+  const assignments = createAssignmentBatcher(deps);
   return {
-    [SLA_TIMER_KINDS.assign]: async (timer) => {
-      await assignLead(deps, { leadId: leadIdOf(timer), hop: 1, exclude: [], expectAssignee: null });
-    },
+    [SLA_TIMER_KINDS.assign]: (timer) => assignments.add(leadIdOf(timer)),
     [SLA_TIMER_KINDS.claimWindow]: (timer) => onClaimWindow(deps, timer),
     [SLA_TIMER_KINDS.unclaimed]: (timer) => onUnclaimed(deps, timer),
     [SLA_TIMER_KINDS.followUp]: (timer) => onFollowUpDue(deps, timer),
@@ -32,6 +31,50 @@ export function slaTimerHandlers(deps: AssignDeps): TimerHandlers {
     [SLA_TIMER_KINDS.recycle]: (timer) => onRecycle(deps, timer),
     [SLA_TIMER_KINDS.stagnation]: (timer) => onStagnation(deps, timer),
     [SLA_TIMER_KINDS.cadence]: (timer) => onCadence(deps, timer),
+  };
+}
+
+/** At most this many leads per assignment transaction. */
+const MAX_ASSIGN_BATCH = 64;
+
+/**
+ * New leads due for routing in the same turn of the event loop (the `lead.assign` timers of one
+ * claim) are routed in one transaction (`assignNewLeads`): each team's round-robin state is locked
+ * once per batch instead of once per lead, which is what limited assignments to ~130/s under a
+ * burst. Batches of one instance run one after another; each handler resolves when its batch has
+ * committed, so the timer is marked done only then.
+ */
+function createAssignmentBatcher(deps: AssignDeps): { add(leadId: number): Promise<void> } {
+  const pending: { leadId: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  let scheduled = false;
+  let chain: Promise<void> = Promise.resolve();
+  const run = async (batch: typeof pending) => {
+    try {
+      await assignNewLeads(
+        deps,
+        batch.map((b) => b.leadId),
+      );
+      for (const b of batch) b.resolve();
+    } catch (error) {
+      for (const b of batch) b.reject(error);
+    }
+  };
+  const flush = () => {
+    scheduled = false;
+    while (pending.length > 0) {
+      const batch = pending.splice(0, MAX_ASSIGN_BATCH);
+      chain = chain.then(() => run(batch));
+    }
+  };
+  return {
+    add: (leadId) =>
+      new Promise<void>((resolve, reject) => {
+        pending.push({ leadId, resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      }),
   };
 }
 

@@ -87,6 +87,23 @@ describe('assignment', () => {
   });
 });
 
+describe('a burst', () => {
+  it('deals twenty simultaneous leads exactly evenly, each with one card (batched routing)', async () => {
+    const ids = await Promise.all(Array.from({ length: 20 }, () => postLead('B')));
+    const holders = await Promise.all(
+      ids.map((id) => waitFor(() => whoHas(id, 'new-lead')[0], `card of ${id}`)),
+    );
+    const perRep = new Map<string, number>();
+    for (const holder of holders) perRep.set(holder as string, (perRep.get(holder as string) ?? 0) + 1);
+    expect([...perRep.values()]).toEqual([4, 4, 4, 4, 4]);
+    for (const id of ids) expect(whoHas(id, 'new-lead')).toHaveLength(1);
+    const [rows] = (await stack.app.database.db.execute(
+      sql`SELECT COUNT(*) AS n FROM lead_events WHERE type = 'lead.assigned' AND lead_id IN (${sql.join(ids, sql`, `)})`,
+    )) as unknown as [{ n: number }[]];
+    expect(Number(rows[0]!.n)).toBe(20);
+  });
+});
+
 describe('claim window and the unclaimed ladder', () => {
   it('reroutes an unclaimed A lead to the next rep, then escalates to the supervisor and the director', async () => {
     const id = await postLead('A');
