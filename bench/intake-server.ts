@@ -6,7 +6,9 @@
  *   POST /bench/baseline: read and parse the JSON body with the same helpers and size cap as the
  *   intake, then one raw `INSERT INTO bench_baseline` through the same mysql2 pool; 201 `{ id }`.
  *
- * That route is the physical floor the intake is measured against (docs BENCHMARKS.md). Prints
+ * That route is the physical floor the intake is measured against (docs BENCHMARKS.md).
+ * BENCH_WORKERS=off starts it with `workers: false` (no outbox, timer or inbox workers: the request
+ * path alone); anything else (default) runs them in this process, as deployed. Prints
  * `{"benchServerUrl": …}` on stdout when listening; SIGTERM or a closed stdin stops it gracefully.
  */
 import Router from '@koa/router';
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
   const running = await startServer(runtime, {
     port: 0,
     host: '127.0.0.1',
+    workers: process.env.BENCH_WORKERS !== 'off',
     configureApp: (app) => {
       const baseline = new Router();
       baseline.post(BASELINE_PATH, async (ctx) => {

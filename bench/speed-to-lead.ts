@@ -12,8 +12,17 @@ import { type ChildServer, startChildServer } from './lib/child';
 import { createBenchDatabase } from './lib/database';
 import { machineLine } from './lib/machine';
 import { type PacedAttempt, runPaced } from './lib/paced';
-import { findDatabasePid, otherLoadMeter } from './lib/proc';
-import { type Distribution, distribution, fmtCounts, fmtInt, fmtMs, mark } from './lib/stats';
+import { cpuMillis, findDatabasePid, otherLoadMeter } from './lib/proc';
+import {
+  type Distribution,
+  distribution,
+  fmtCounts,
+  fmtInt,
+  fmtMs,
+  fmtUs,
+  globalStatus,
+  mark,
+} from './lib/stats';
 import { benchWecomCredentials, wecomServerEnv } from './lib/wecom';
 
 /**
@@ -29,6 +38,9 @@ import { benchWecomCredentials, wecomServerEnv } from './lib/wecom';
  * keeps every rep under two thirds of WeCom's 30 app messages per minute per member (the outbox paces
  * to that limit, so a smaller org would see cards wait for their slot; the fixture org's two reps
  * would also hit their daily caps). Production code, production limits; nothing is patched.
+ *
+ * Every lead is grade A or B (industry 制造业, titles with and without 总): routing sends grade C to the
+ * nurture pool without a card, so C leads have no speed-to-lead to measure.
  *
  * Fails (exit 1) only on correctness: a non-201, a connection error, a lead without its card (after
  * waiting), a card delivered twice or for an unknown lead, an outbox row not sent, a WeCom drop.
@@ -48,6 +60,17 @@ const PHONE_PREFIX = '137';
 const PROVINCES = ['浙江', '江苏', '上海', '广东', '北京', '四川', '湖北', '山东'];
 /** WeCom: 30 app messages per minute per member (path 90454); round robin keeps each rep under this. */
 const REP_CARDS_PER_MINUTE = 20;
+const STATEMENT_COUNTERS = [
+  'Com_set_option',
+  'Com_begin',
+  'Com_select',
+  'Com_insert',
+  'Com_update',
+  'Com_insert_select',
+  'Com_delete',
+  'Com_commit',
+  'Com_rollback',
+];
 
 interface BenchOrg {
   file: string;
@@ -152,6 +175,12 @@ interface RunResult {
   loopDelayMaxMs: number;
   /** Cores kept busy by processes outside the benchmark during the measured run (shared machine). */
   otherCores: number | null;
+  /** Server child and database CPU per measured lead, from the first send until the last card (µs). */
+  serverCpuUs: number | null;
+  databaseCpuUs: number | null;
+  /** Statements (`Questions`) per measured lead over the same window, and by kind. */
+  statements: number;
+  breakdown: string;
   /** The machine line, taken when the run started. */
   machine: string;
   failures: string[];
@@ -207,7 +236,9 @@ async function runSpeedToLead(options: BenchOptions): Promise<BenchReport> {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
         next: () => {
           const n = counter++;
-          return { path: INTAKE_PATH, body: JSON.stringify(leadBody(PHONE_PREFIX, n)), tag: n };
+          // 制造业 makes every lead grade A or B (by title): grade C goes to the nurture pool, no card.
+          const body = { ...leadBody(PHONE_PREFIX, n), industry: '制造业' };
+          return { path: INTAKE_PATH, body: JSON.stringify(body), tag: n };
         },
       });
       for (const attempt of run.attempts) leads.push(leadRecord(attempt, measured));
@@ -221,12 +252,28 @@ async function runSpeedToLead(options: BenchOptions): Promise<BenchReport> {
     }
     log(`${seconds} s at ${RATE} leads/s`);
     loopDelay.enable();
-    const otherLoad = otherLoadMeter([child.pid, findDatabasePid()]);
+    const databasePid = findDatabasePid();
+    const otherLoad = otherLoadMeter([child.pid, databasePid]);
+    const cpuBefore = [cpuMillis(child.pid), cpuMillis(databasePid)];
+    const countersBefore = await globalStatus(database.pool, ['Questions', ...STATEMENT_COUNTERS]);
     const run = await send(seconds, true);
     const otherCores = otherLoad();
     const lastAnswer = Math.max(...leads.map((l) => l.answeredWallMs));
     const complete = await waitForCards(emulator, org.wecomMembers, leads, DRAIN_TIMEOUT_MS);
+    const cpuAfter = [cpuMillis(child.pid), cpuMillis(databasePid)];
+    const countersAfter = await globalStatus(database.pool, ['Questions', ...STATEMENT_COUNTERS]);
     loopDelay.disable();
+    const measuredLeads = leads.filter((l) => l.measured).length || 1;
+    const perLeadUs = (i: number) =>
+      cpuBefore[i] == null || cpuAfter[i] == null
+        ? null
+        : ((cpuAfter[i]! - cpuBefore[i]!) * 1000) / measuredLeads;
+    const counted = (name: string) =>
+      ((countersAfter.get(name) ?? 0) - (countersBefore.get(name) ?? 0)) / measuredLeads;
+    const breakdown = STATEMENT_COUNTERS.map((name) => [name.slice(4), counted(name)] as const)
+      .filter(([, perLead]) => perLead >= 0.005)
+      .map(([name, perLead]) => `${name} ${perLead.toFixed(2)}`)
+      .join(', ');
     const drainMs = Date.now() - lastAnswer;
     log(
       `  ${complete ? 'every card arrived' : 'not every card arrived'} ${fmtInt(drainMs)} ms after the last 201`,
@@ -248,6 +295,10 @@ async function runSpeedToLead(options: BenchOptions): Promise<BenchReport> {
       drainMs,
       loopDelayMaxMs: loopDelay.max / 1e6,
       otherCores,
+      serverCpuUs: perLeadUs(0),
+      databaseCpuUs: perLeadUs(1),
+      statements: counted('Questions'),
+      breakdown,
       machine,
       failures,
     };
@@ -460,7 +511,8 @@ function render(options: BenchOptions, run: RunResult): string {
       `rate. Server in a child process (pool ${poolSize}, production settings, timer and outbox workers with ` +
       "their defaults), its WeCom API the emulator in the bench process over loopback, with WeCom's limits. " +
       `Generated org: ${run.org.teams} teams routed by province, ${fmtInt(run.org.reps)} reps, so round robin keeps each ` +
-      `rep under ${REP_CARDS_PER_MINUTE} cards a minute (WeCom: 30). card − 201 = the time the emulator accepted the ` +
+      `rep under ${REP_CARDS_PER_MINUTE} cards a minute (WeCom: 30); every lead grade A or B (grade C goes to the ` +
+      `nurture pool without a card). card − 201 = the time the emulator accepted the ` +
       "lead's new-lead card (the `at` it stamps on the delivered message) − the time the 201 arrived at the load " +
       'generator: same process, same clock, ms resolution.',
     '',
@@ -468,6 +520,11 @@ function render(options: BenchOptions, run: RunResult): string {
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     `| ${run.seconds} s × ${fmtInt(run.offeredRate)}/s | ${fmtInt(l.created)} | ${fmtMs(l.answer.p50)} / ${fmtMs(l.answer.p99)} | ` +
       `${fmtInt(l.delivered)} / ${fmtInt(l.created)} | ${fmtMs(d.p50)} | ${fmtMs(d.p90)} | ${fmtMs(d.p99)} | ${fmtMs(d.max)} |`,
+    '',
+    `Per lead, from its send until its card (intake, assignment, card, SLA timers scheduled): server child CPU ` +
+      `${fmtUs(run.serverCpuUs)}, database CPU ${fmtUs(run.databaseCpuUs)}, ${run.statements.toFixed(1)} statements ` +
+      `(${run.breakdown}; server-wide counters). At ${RATE} leads/s the server's one thread needs ` +
+      `${run.serverCpuUs === null ? 'n/a' : `${((run.serverCpuUs * RATE) / 1e6).toFixed(2)} of a core`}.`,
     '',
     '| where the time goes (measured leads), ms | p50 | p90 | p99 | max |',
     '| --- | ---: | ---: | ---: | ---: |',

@@ -37,13 +37,6 @@ export function wecomServerEnv(credentials: WecomCredentials, apiBase: string): 
   };
 }
 
-/** Members of test/fixtures/org.test.jsonc, as the emulator knows them. */
-export const FIXTURE_WECOM_MEMBERS = [
-  { userid: 'ChenSup', name: '陈主管' },
-  { userid: 'WangLei', name: '王磊' },
-  { userid: 'LiNa', name: '李娜' },
-];
-
 export const CALLBACK_PATH = '/callbacks/wecom';
 
 /** One ready-to-send callback: `path` carries the signed query string. */
