@@ -80,7 +80,7 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
     logger: logging.logger,
     handlers: notifyingOutbox(slaTimerHandlers(leadDeps), () => outbox.notify()),
     // Many handlers may wait on one coalesced assignment batch; the pool limits real DB work.
-    options: { concurrency: 32, ...options.timers },
+    options: options.timers,
   });
   const inbox = createInbox({
     db: database.db,

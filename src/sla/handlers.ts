@@ -37,17 +37,22 @@ export function slaTimerHandlers(deps: AssignDeps): TimerHandlers {
 /** At most this many leads per assignment transaction. */
 const MAX_ASSIGN_BATCH = 64;
 
+/** Assignment transactions in flight at once per instance; more leads wait and form the next batch. */
+const MAX_PARALLEL_ASSIGNMENTS = 4;
+
 /**
- * New leads due for routing in the same turn of the event loop (the `lead.assign` timers of one
- * claim) are routed in one transaction (`assignNewLeads`): each team's round-robin state is locked
- * once per batch instead of once per lead, which is what limited assignments to ~130/s under a
- * burst. Batches of one instance run one after another; each handler resolves when its batch has
- * committed, so the timer is marked done only then.
+ * Routing under pressure (`assignNewLeads`): while fewer than MAX_PARALLEL_ASSIGNMENTS transactions
+ * are in flight, the new leads that arrived (the `lead.assign` timers of one claim) go out at once;
+ * when more arrive meanwhile they wait and form the next batch, in which each team's round-robin
+ * state is locked once for all of them instead of once per lead. So a quiet system routes each lead
+ * immediately and a burst does not queue lead by lead on the team lock. Every batch locks leads in
+ * id order and teams in name order, so concurrent batches cannot deadlock. A handler resolves when
+ * its batch has committed, so the timer is marked done only then.
  */
 function createAssignmentBatcher(deps: AssignDeps): { add(leadId: number): Promise<void> } {
   const pending: { leadId: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  let scheduled = false;
-  let chain: Promise<void> = Promise.resolve();
+  let running = 0;
+  let pumpQueued = false;
   const run = async (batch: typeof pending) => {
     try {
       await assignNewLeads(
@@ -59,20 +64,24 @@ function createAssignmentBatcher(deps: AssignDeps): { add(leadId: number): Promi
       for (const b of batch) b.reject(error);
     }
   };
-  const flush = () => {
-    scheduled = false;
-    while (pending.length > 0) {
-      const batch = pending.splice(0, MAX_ASSIGN_BATCH);
-      chain = chain.then(() => run(batch));
+  const pump = () => {
+    pumpQueued = false;
+    while (running < MAX_PARALLEL_ASSIGNMENTS && pending.length > 0) {
+      running++;
+      void run(pending.splice(0, MAX_ASSIGN_BATCH)).finally(() => {
+        running--;
+        pump();
+      });
     }
   };
   return {
     add: (leadId) =>
       new Promise<void>((resolve, reject) => {
         pending.push({ leadId, resolve, reject });
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush);
+        // After the current synchronous dispatch: the handlers of one claim join one batch.
+        if (!pumpQueued) {
+          pumpQueued = true;
+          queueMicrotask(pump);
         }
       }),
   };
