@@ -113,8 +113,12 @@ describe('README quick start', () => {
         output: '',
       });
       process.kill(-child.pid!, 'SIGTERM');
+      // npm may exit on the signal before the server under it has finished draining: wait for the
+      // server's own word (main.ts logs "stopped" only after a clean stop), not for npm.
+      for (let i = 0; i < 100 && !output.includes('"msg":"stopped"'); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
       await exited;
-      // The server drained and closed its pool (main.ts logs "stopped" only after a clean stop).
       expect(output).toContain('"msg":"stopped"');
       expect(output).not.toContain('"level":50');
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
