@@ -45,7 +45,7 @@ interface Candidate {
   pacing: PacingRule;
 }
 
-export async function databaseNow(tx: Tx): Promise<Date> {
+async function databaseNow(tx: Tx): Promise<Date> {
   const [rows] = (await tx.execute(sql`SELECT NOW(3) AS now`)) as unknown as [{ now: string }[]];
   return parseDbTime(rows[0]!.now);
 }

@@ -1,5 +1,4 @@
 import { sql } from 'drizzle-orm';
-import { DB_NOW, insertStatement, type Statement } from '../db/batch';
 import type { Executor } from '../db/client';
 import { outbox } from '../db/schema';
 import type { OutboundMessage, PlatformName } from '../platforms/types';
@@ -24,15 +23,6 @@ export async function enqueueOutbox(tx: Executor, items: OutboxItem[], now: Date
     .insert(outbox)
     .values(items.map((item) => ({ ...outboxRow(item, now), nextAttemptAt: sql`NOW(3)` })))
     .onDuplicateKeyUpdate({ set: { dedupeKey: sql`${outbox.dedupeKey}` } });
-}
-
-/** The same rows for a one-round-trip batch (db/batch.ts). */
-export function outboxInsertStatement(items: OutboxItem[], now: Date): Statement {
-  return insertStatement(
-    outbox,
-    items.map((item) => ({ ...outboxRow(item, now), nextAttemptAt: DB_NOW })),
-    ' ON DUPLICATE KEY UPDATE `dedupe_key` = `dedupe_key`',
-  );
 }
 
 /** Due-ness is decided by the database clock (instances may disagree about the time): callers set it. */
