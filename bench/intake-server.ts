@@ -16,7 +16,7 @@ import type { ResultSetHeader } from 'mysql2';
 import { assertJsonContentType, parseJsonBody, readRawBody } from '../src/http/read-body';
 import { openRuntime } from '../src/runtime';
 import { startServer } from '../src/server';
-import { URL_KEY } from './lib/child';
+import { serveAsChild } from './lib/child';
 
 const BASELINE_PATH = '/bench/baseline';
 
@@ -43,25 +43,7 @@ async function main(): Promise<void> {
       app.use(baseline.allowedMethods());
     },
   });
-  process.stdout.write(`${JSON.stringify({ [URL_KEY]: running.url, pid: process.pid })}\n`);
-
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    running.stop().then(
-      // A normal exit, so that `--cpu-prof` writes its profile.
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('bench server child: error while stopping:', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  process.stdin.on('end', stop);
-  process.stdin.resume();
+  serveAsChild(running);
 }
 
 main().catch((error: unknown) => {

@@ -11,7 +11,7 @@
 import Router from '@koa/router';
 import { openRuntime } from '../src/runtime';
 import { startServer } from '../src/server';
-import { URL_KEY } from './lib/child';
+import { serveAsChild } from './lib/child';
 
 const BARE_PATH = '/bench/bare';
 
@@ -30,25 +30,7 @@ async function main(): Promise<void> {
       app.use(bare.allowedMethods());
     },
   });
-  process.stdout.write(`${JSON.stringify({ [URL_KEY]: running.url, pid: process.pid })}\n`);
-
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    running.stop().then(
-      // A normal exit, so that `--cpu-prof` writes its profile.
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error('bench server child: error while stopping:', error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  process.stdin.on('end', stop);
-  process.stdin.resume();
+  serveAsChild(running);
 }
 
 main().catch((error: unknown) => {

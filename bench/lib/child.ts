@@ -84,3 +84,28 @@ function readUrl(child: ChildProcess, exited: Promise<number | null>): Promise<s
     });
   });
 }
+
+/**
+ * The child's side of the protocol above: announce the server's URL on stdout, then stop it
+ * gracefully on SIGTERM, SIGINT or when the parent closes stdin (the parent died), and exit normally
+ * so that `--cpu-prof` writes its profile.
+ */
+export function serveAsChild(running: { url: string; stop(): Promise<void> }): void {
+  process.stdout.write(`${JSON.stringify({ [URL_KEY]: running.url, pid: process.pid })}\n`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('bench server child: error while stopping:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  process.stdin.on('end', stop);
+  process.stdin.resume();
+}
