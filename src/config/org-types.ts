@@ -1,8 +1,12 @@
 import type { CalendarConfig } from './sections/calendars';
+import type { ConversationConfig } from './sections/conversation';
 import type { RoutingSection } from './sections/routing';
 import type { PoolConfig, SlaConfig } from './sections/sla';
+import type { StagesConfig } from './sections/stages';
 
+export type { ConversationConfig } from './sections/conversation';
 export type { PoolConfig, SlaConfig, SlaPolicy } from './sections/sla';
+export type { GateField, StagesConfig } from './sections/stages';
 
 /**
  * The org config: one JSON(C) file the admin writes. Validated by `org-config.schema.json` and the
@@ -25,6 +29,10 @@ export interface OrgConfig {
   pool: PoolConfig;
   /** Business calendars by id (sections/calendars.schema.json), referenced from `TeamConfig.calendar`. */
   calendars?: Record<string, CalendarConfig>;
+  /** Stage gates, lost reasons, the call-back after contact (sections/stages.schema.json); defaults filled. */
+  stages: StagesConfig;
+  /** Chat with the bot (sections/conversation.schema.json); defaults filled. */
+  conversation: ConversationConfig;
 }
 
 export interface MemberConfig {
@@ -41,6 +49,8 @@ export interface MemberConfig {
   skills: string[];
   /** false for a departed member: kept for history, never routed to, cannot act. */
   active: boolean;
+  /** Language of the bot's replies to this member. Default 'zh'. */
+  language: 'zh' | 'en';
 }
 
 export interface TeamConfig {
