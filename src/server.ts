@@ -6,6 +6,7 @@ import { wecomSettings } from './config/env';
 import { readJournal } from './db/migrate';
 import { handleInboundEvent } from './inbound/handle-inbound-event';
 import { createInbox } from './inbox/inbox';
+import { reminderTimerHandlers } from './leads/reminders';
 import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker';
 import type { ChatPlatform, PlatformName } from './platforms/types';
 import { createWecomPlatform } from './platforms/wecom/adapter';
@@ -78,7 +79,9 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
   const timers = createTimerWorker({
     db: database.db,
     logger: logging.logger,
-    handlers: notifyingOutbox(slaTimerHandlers(leadDeps), () => outbox.notify()),
+    handlers: notifyingOutbox({ ...slaTimerHandlers(leadDeps), ...reminderTimerHandlers(leadDeps) }, () =>
+      outbox.notify(),
+    ),
     // Many handlers may wait on one coalesced assignment batch; the pool limits real DB work.
     options: options.timers,
   });
@@ -89,8 +92,8 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
     now: () => clock.now(),
     handle: async (event) => {
       await handleInboundEvent(leadDeps, event);
-      // Only card actions queue messages today; an empty claim per text message is waste.
-      if (event.kind === 'card_action') outbox.notify();
+      // Card clicks and chat messages queue replies and card updates.
+      if (event.kind === 'card_action' || event.kind === 'text') outbox.notify();
     },
   });
   const deps: AppDeps = {

@@ -31,6 +31,12 @@ export interface CardLead {
   /** A, B or C. */
   grade: string;
   score: number;
+  /** BANT as recorded (detail card): the budget as typed or in yuan, the decision maker, the timeline. */
+  budget?: string | null;
+  authority?: string | null;
+  timeline?: string | null;
+  /** The stage's display name (新线索, 商机 …). */
+  stage?: string | null;
 }
 
 export interface CardContext {
@@ -53,6 +59,8 @@ export interface CardContext {
    */
   reason?: string;
   claimedAt?: CardTime;
+  /** Recent timeline of the lead, one short line per event, newest first (detail card). */
+  recent?: string;
   /** IANA timezone for times on the card, normally the team's (Asia/Shanghai). Not a template value. */
   timezone: string;
 }
@@ -87,6 +95,10 @@ export const CONTEXT_FIELDS: Readonly<Record<ContextPath, FieldKind>> = Object.f
   'lead.sourceName': 'text',
   'lead.grade': 'text',
   'lead.score': 'number',
+  'lead.budget': 'text',
+  'lead.authority': 'text',
+  'lead.timeline': 'text',
+  'lead.stage': 'text',
   'member.name': 'text',
   'team.name': 'text',
   deadline: 'time',
@@ -94,6 +106,7 @@ export const CONTEXT_FIELDS: Readonly<Record<ContextPath, FieldKind>> = Object.f
   missed: 'text',
   reason: 'text',
   claimedAt: 'time',
+  recent: 'text',
 });
 
 /** The first segments of the known paths: `lead`, `member`, `deadline`, … */

@@ -35,6 +35,7 @@ export const REQUIRED_CARD_TEMPLATES = [
   'pool-offer',
   'escalation',
   'reminder',
+  'detail',
   'claimed',
   'closed',
 ] as const;

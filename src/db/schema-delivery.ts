@@ -101,12 +101,17 @@ export const cards = mysqlTable(
     platform: varchar('platform', { length: 16 }).notNull(),
     /** Member ids the card was sent to. */
     recipients: json<string[]>('recipients').notNull(),
+    /**
+     * The member for whom this card makes its lead the current one (a new-lead, reminder, escalation
+     * or detail card to one person); null for cards to many (pool offers). See conversation/focus.ts.
+     */
+    focusMemberId: varchar('focus_member_id', { length: 64 }),
     /** open | settled */
     status: varchar('status', { length: 16 }).notNull().default('open'),
     createdAt: utc('created_at').notNull(),
     settledAt: utc('settled_at'),
   },
-  (t) => [index('cards_lead_idx').on(t.leadId)],
+  (t) => [index('cards_lead_idx').on(t.leadId), index('cards_focus_idx').on(t.focusMemberId, t.createdAt)],
 );
 
 /**

@@ -55,6 +55,18 @@ export const leads = mysqlTable(
     tags: json<string[]>('tags').notNull(),
     custom: json<Record<string, string | number | boolean | null>>('custom').notNull(),
 
+    /** BANT (PRODUCT.md 8–9): filled from `决策人：王总` / `时间：Q3` lines in notes; budget and need above. */
+    authority: varchar('authority', { length: 128 }),
+    purchaseTimeline: varchar('purchase_timeline', { length: 128 }),
+    /** Set when the stage becomes won (yuan) or lost (one of `stages.lostReasons`). */
+    wonAmount: bigint('won_amount', { mode: 'number' }),
+    lostReason: varchar('lost_reason', { length: 64 }),
+    lostDetail: varchar('lost_detail', { length: 255 }),
+    /** When the lead entered its current stage (stagnation counts from here). */
+    stageChangedAt: utc('stage_changed_at'),
+    /** When the lead was won or lost. */
+    closedAt: utc('closed_at'),
+
     score: int('score').notNull().default(0),
     fitScore: int('fit_score').notNull().default(0),
     behaviourScore: int('behaviour_score').notNull().default(0),
@@ -189,6 +201,41 @@ export const rejectedPayloads = mysqlTable(
   (t) => [index('rejected_payloads_status_idx').on(t.status, t.id)],
 );
 
+/**
+ * Follow-up notes typed in chat (PRODUCT.md 8). `(platform, source_message_id)` is unique, so a
+ * callback the platform delivers twice records one note (RELIABILITY.md, inbound idempotency).
+ */
+export const leadNotes = mysqlTable(
+  'lead_notes',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    leadId: bigint('lead_id', { mode: 'number', unsigned: true }).notNull(),
+    memberId: varchar('member_id', { length: 64 }).notNull(),
+    text: text('text').notNull(),
+    /** BANT fields the note filled, as parsed. */
+    fields: json<Record<string, string | number>>('fields').notNull(),
+    /** 'wecom' | 'dingtalk' | 'card' | 'api' */
+    platform: varchar('platform', { length: 16 }).notNull(),
+    sourceMessageId: varchar('source_message_id', { length: 128 }).notNull(),
+    createdAt: utc('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('lead_notes_source_uq').on(t.platform, t.sourceMessageId),
+    index('lead_notes_lead_idx').on(t.leadId, t.id),
+  ],
+);
+
+/**
+ * A member's current lead: the lead of the last card they were sent or acted on, or the last lead
+ * they named (`#123`). Free text without an id is a note on it while it is fresh
+ * (`conversation.contextWindow`).
+ */
+export const memberFocus = mysqlTable('member_focus', {
+  memberId: varchar('member_id', { length: 64 }).primaryKey(),
+  leadId: bigint('lead_id', { mode: 'number', unsigned: true }).notNull(),
+  updatedAt: utc('updated_at').notNull(),
+});
+
 export * from './schema-delivery';
 export * from './schema-timers';
 
@@ -200,6 +247,8 @@ export const schemaTables = {
   sourceApiKeys,
   idempotencyKeys,
   rejectedPayloads,
+  leadNotes,
+  memberFocus,
   ...deliveryTables,
   ...timerTables,
 };

@@ -57,7 +57,7 @@ export async function handleCardAction(deps: AssignDeps, event: CardAction): Pro
   }
   switch (event.actionId) {
     case 'claim':
-      return claimLead(deps, { card, member, token });
+      return claimLead(deps, { leadId: card.leadId, card, member, ...(token ? { token } : {}) });
     case 'release':
       return releaseLead(deps, { card, member, token });
     case 'reassign_next':
@@ -69,7 +69,7 @@ export async function handleCardAction(deps: AssignDeps, event: CardAction): Pro
     case 'snooze_1d':
       return snoozeReminder(deps, { leadId: card.leadId, member, cardId: card.id });
     case 'grab':
-      return grabLead(deps, { card, member, ...(token ? { token } : {}) });
+      return grabLead(deps, { leadId: card.leadId, card, member, ...(token ? { token } : {}) });
     default:
       deps.logger.warn({ cardId: card.id, actionId: event.actionId }, 'unknown card action');
       return 'unknown_action';
@@ -83,21 +83,32 @@ export async function handleCardAction(deps: AssignDeps, event: CardAction): Pro
  */
 export async function claimLead(
   deps: AssignDeps,
-  input: { card: CardRow; member: MemberConfig; token?: { userId: string; token: string } },
+  input: {
+    leadId: number;
+    /** The card clicked, or the member's open new-lead card when claimed by command; may be null. */
+    card: CardRow | null;
+    member: MemberConfig;
+    token?: { userId: string; token: string };
+  },
 ): Promise<CardActionOutcome> {
-  const { card, member } = input;
+  const { card, member, leadId } = input;
   return withTransaction(deps.db, async (tx) => {
     const now = deps.clock.now();
     const [result] = await tx
       .update(leads)
       .set({ ownerId: member.id, claimedAt: now, version: sql`${leads.version} + 1`, updatedAt: now })
-      .where(and(eq(leads.id, card.leadId), isNull(leads.ownerId), eq(leads.assigneeId, member.id)));
-    const [lead] = await tx.select().from(leads).where(eq(leads.id, card.leadId));
+      .where(and(eq(leads.id, leadId), isNull(leads.ownerId), eq(leads.assigneeId, member.id)));
+    const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId));
     if (!lead) return 'unknown_card';
     const team = lead.teamId ? deps.directory.team(lead.teamId) : undefined;
 
     if (result.affectedRows === 1) {
-      await startOwnership(tx, deps, lead, member, { via: 'card', cardId: card.id, now });
+      await startOwnership(tx, deps, lead, member, {
+        via: card ? 'card' : 'chat',
+        cardId: card?.id ?? null,
+        now,
+      });
+      if (!card) return 'claimed';
       await settleCard(tx, deps, {
         card,
         lead,
@@ -112,6 +123,7 @@ export async function claimLead(
     if (lead.ownerId === member.id) return 'already_owner';
     // Someone else holds it, or it is not offered to this member: show the clicker why, on the card.
     const owner = lead.ownerId ? deps.directory.member(lead.ownerId) : undefined;
+    if (!card) return owner ? 'taken_by_other' : 'not_assignee';
     const reason = owner ? `已被${owner.name}认领` : '该线索已不再分配给你';
     await settleCard(tx, deps, {
       card,

@@ -1,12 +1,14 @@
-import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { MemberConfig } from '../config/org-types';
 import { leads } from '../db/schema';
 import { withTransaction } from '../db/transaction';
 import { parseDuration } from '../lib/duration';
 import { enqueueOutbox } from '../outbox/enqueue';
-import { CANCELLED_BY_FOLLOW_UP, policyFor, SLA_TIMER_KINDS } from '../sla/lead-timers';
-import { cancelTimers, scheduleTimers } from '../timers/schedule';
+import { policyFor, SLA_TIMER_KINDS } from '../sla/lead-timers';
+import { scheduleTimers } from '../timers/schedule';
 import type { AssignDeps } from './assign-lead';
+import { writableLead } from './lead-access';
+import { satisfyFollowUp } from './stage-change';
 import { appendEvents } from './timeline';
 
 export type FollowUpOutcome = 'recorded' | 'snoozed' | 'not_authorised' | 'not_found';
@@ -16,28 +18,18 @@ export type FollowUpOutcome = 'recorded' | 'snoozed' | 'not_authorised' | 'not_f
  * the current claim, and starts the grade's cadence (A weekly, B every two weeks, C monthly). Only
  * the owner, or the supervisor or director of the lead's team, may record one; the rights are part
  * of the locking SELECT. The conversation issue adds the note text and stage changes; here the
- * reminder card's 已跟进 records it and asks for the note.
+ * reminder card's 已跟进 records it and asks for the note (typed notes are `addNote`).
  */
 export async function recordFollowUp(
   deps: AssignDeps,
   input: { leadId: number; member: MemberConfig; via: 'card' | 'api'; note?: string },
 ): Promise<FollowUpOutcome> {
-  const managed = managedTeams(deps, input.member.id);
   return withTransaction(deps.db, async (tx) => {
     const now = deps.clock.now();
     const [lead] = await tx
       .select()
       .from(leads)
-      .where(
-        and(
-          eq(leads.id, input.leadId),
-          isNotNull(leads.ownerId),
-          or(
-            eq(leads.ownerId, input.member.id),
-            managed.length > 0 ? inArray(leads.teamId, managed) : sql`FALSE`,
-          ),
-        ),
-      )
+      .where(and(writableLead(deps, input.member, input.leadId), isNotNull(leads.ownerId)))
       .for('update');
     if (!lead)
       return (await tx.select({ id: leads.id }).from(leads).where(eq(leads.id, input.leadId))).length
@@ -59,17 +51,8 @@ export async function recordFollowUp(
       ],
       now,
     );
-    await cancelTimers(tx, { leadId: lead.id, kinds: CANCELLED_BY_FOLLOW_UP });
+    await satisfyFollowUp(tx, deps, { ...lead, version: lead.version + 1 });
     const policy = policyFor(deps.org, lead.grade);
-    await scheduleTimers(tx, [
-      {
-        effectKey: `lead:${lead.id}:cadence:v${lead.version + 1}`,
-        kind: SLA_TIMER_KINDS.cadence,
-        leadId: lead.id,
-        dueAt: deps.deadline(lead.teamId, policy.clock, parseDuration(policy.cadence)),
-        payload: { memberId: lead.ownerId, claimNo: lead.version + 1, level: 1, notify: 'rep' },
-      },
-    ]);
     const address = deps.directory.addressOf(input.member, deps.platforms);
     if (input.via === 'card' && address) {
       await enqueueOutbox(
@@ -128,8 +111,4 @@ export async function snoozeReminder(
     );
     return 'snoozed';
   });
-}
-
-function managedTeams(deps: AssignDeps, memberId: string): string[] {
-  return deps.org.teams.filter((t) => t.supervisor === memberId || t.director === memberId).map((t) => t.id);
 }

@@ -8,6 +8,7 @@ import { cards, cardUpdateTokens } from '../db/schema';
 import { enqueueOutbox, type OutboxItem } from '../outbox/enqueue';
 import type { LeadDeps } from './lead-deps';
 import type { LeadRow } from './lead-record';
+import { stageName } from './stages';
 
 export type CardRow = typeof cards.$inferSelect;
 
@@ -31,6 +32,10 @@ export function cardContext(
       sourceName: deps.directory.sourceName(lead.sourceId),
       grade: lead.grade,
       score: lead.score,
+      budget: lead.budgetText ?? (lead.budget !== null ? `${lead.budget} 元` : null),
+      authority: lead.authority,
+      timeline: lead.purchaseTimeline,
+      stage: stageName(lead.stage),
     },
     timezone: team?.timezone ?? deps.org.timezone,
     ...(team ? { team: { name: team.name } } : {}),
@@ -65,6 +70,11 @@ export interface CardRequest {
   template: string;
   context: CardContext;
   dedupeKey: string;
+  /**
+   * Whether this card makes its lead the member's current one (free text then goes to it). Default
+   * true; false for cards offered to many (pool offers), which a member cannot write to.
+   */
+  focus?: boolean;
 }
 
 export type CardWrites = {
@@ -95,6 +105,7 @@ export function buildCardWrites(deps: LeadDeps, input: CardRequest): CardWrites 
       template: input.template,
       platform: address.platform,
       recipients: [input.member.id],
+      focusMemberId: input.focus === false ? null : input.member.id,
       createdAt: deps.clock.now(),
     },
     outbox: {

@@ -27,14 +27,20 @@ export type GrabOutcome =
  */
 export async function grabLead(
   deps: AssignDeps,
-  input: { card: CardRow; member: MemberConfig; token?: { userId: string; token: string } },
+  input: {
+    leadId: number;
+    /** The offer clicked; null when grabbed by command (`认领 123`). */
+    card: CardRow | null;
+    member: MemberConfig;
+    token?: { userId: string; token: string };
+  },
 ): Promise<GrabOutcome> {
-  const { card, member } = input;
+  const { card, member, leadId } = input;
   const teams = deps.directory.teamsOf(member.id).map((t) => t.id);
   if (teams.length === 0) return 'not_in_team';
   return withTransaction(deps.db, async (tx) => {
     const now = deps.clock.now();
-    const refusal = await checkGrabLimits(tx, deps, member, card.leadId, now);
+    const refusal = await checkGrabLimits(tx, deps, member, leadId, now);
     if (refusal) return refusal;
     const [result] = await tx
       .update(leads)
@@ -47,42 +53,43 @@ export async function grabLead(
       })
       .where(
         and(
-          eq(leads.id, card.leadId),
+          eq(leads.id, leadId),
           isNull(leads.ownerId),
           isNull(leads.assigneeId),
           inArray(leads.teamId, teams),
         ),
       );
-    const [lead] = await tx.select().from(leads).where(eq(leads.id, card.leadId));
+    const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId));
     if (!lead) return 'unknown_card';
     const team = lead.teamId ? deps.directory.team(lead.teamId) : undefined;
     if (result.affectedRows !== 1) {
       if (!lead.teamId || !teams.includes(lead.teamId)) return 'not_in_team';
       const winner = lead.ownerId ? deps.directory.member(lead.ownerId) : undefined;
-      await settleCard(tx, deps, {
-        card,
-        lead,
-        template: 'closed',
-        context: cardContext(
-          deps,
+      if (card)
+        await settleCard(tx, deps, {
+          card,
           lead,
-          { reason: winner ? `已被${winner.name}抢单` : '线索已不在公海' },
-          team,
-        ),
-        members: [member],
-        ...(input.token ? { updateToken: input.token } : {}),
-        dedupeKey: `card:${card.id}:settle`,
-      });
+          template: 'closed',
+          context: cardContext(
+            deps,
+            lead,
+            { reason: winner ? `已被${winner.name}抢单` : '线索已不在公海' },
+            team,
+          ),
+          members: [member],
+          ...(input.token ? { updateToken: input.token } : {}),
+          dedupeKey: `card:${card.id}:settle`,
+        });
       return 'taken_by_other';
     }
-    await startOwnership(tx, deps, lead, member, { via: 'pool', cardId: card.id, now });
+    await startOwnership(tx, deps, lead, member, { via: 'pool', cardId: card?.id ?? null, now });
     // Every open pool card of this lead: the winner's shows the claim, the others who won.
     const offers = await tx
       .select()
       .from(cards)
       .where(and(eq(cards.leadId, lead.id), eq(cards.template, 'pool-offer'), eq(cards.status, 'open')));
     for (const offer of offers) {
-      const mine = offer.id === card.id;
+      const mine = card ? offer.id === card.id : offer.recipients.includes(member.id);
       const recipients = offer.recipients
         .map((id) => deps.directory.member(id))
         .filter((m): m is MemberConfig => !!m);

@@ -27,6 +27,7 @@ export async function offerToPool(
       template: 'pool-offer',
       context: cardContext(deps, lead, { reason: input.reason }, team),
       dedupeKey: `lead:${lead.id}:pool:${input.round}:${member.id}`,
+      focus: false,
     });
     if (cardId) offered++;
   }

@@ -16,7 +16,7 @@ export async function startOwnership(
   deps: AssignDeps,
   lead: LeadRow,
   member: MemberConfig,
-  claim: { via: 'card' | 'escalation' | 'pool'; cardId: string; now: Date },
+  claim: { via: 'card' | 'escalation' | 'pool' | 'chat' | 'reassign'; cardId: string | null; now: Date },
 ): Promise<void> {
   await appendEvents(
     tx,

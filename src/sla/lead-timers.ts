@@ -140,3 +140,41 @@ export function timersOnClaim(
   });
   return specs;
 }
+
+/**
+ * On a stage change (conversation issue): the stagnation ladder of the new stage, counted from now.
+ * Keyed by the lead version of the change, so returning to a stage later gets a ladder of its own.
+ */
+export function stagnationTimers(
+  org: OrgConfig,
+  deadline: DeadlineFn,
+  lead: { id: number; grade: string; teamId: string | null },
+  change: { memberId: string; stage: string; version: number },
+): TimerSpec[] {
+  const policy = policyFor(org, lead.grade);
+  const stagnation = parseDuration(policy.stagnationAfter);
+  return policy.stagnationEscalation.map((step, i) => ({
+    effectKey: `lead:${lead.id}:stagnation:${change.stage}:L${i + 1}:v${change.version}`,
+    kind: SLA_TIMER_KINDS.stagnation,
+    leadId: lead.id,
+    dueAt: deadline(lead.teamId, policy.clock, stagnation + parseDuration(step.after)),
+    payload: {
+      level: i + 1,
+      notify: step.notify,
+      memberId: change.memberId,
+      claimNo: `v${change.version}`,
+      stage: change.stage,
+    },
+  }));
+}
+
+/** Every SLA timer of an owned lead; a won or lost lead needs none of them. */
+export const CANCELLED_BY_CLOSING = [
+  SLA_TIMER_KINDS.claimWindow,
+  SLA_TIMER_KINDS.unclaimed,
+  SLA_TIMER_KINDS.followUp,
+  SLA_TIMER_KINDS.recycleWarning,
+  SLA_TIMER_KINDS.recycle,
+  SLA_TIMER_KINDS.stagnation,
+  SLA_TIMER_KINDS.cadence,
+];

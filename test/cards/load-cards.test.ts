@@ -32,6 +32,7 @@ describe('the shipped card templates', () => {
       'pool-offer': ['grab:抢单'],
       escalation: ['reassign_next:改派给下一位', 'take_over:我来跟进'],
       reminder: ['followed_up:已跟进', 'snooze_1d:推迟一天'],
+      detail: ['followed_up:已跟进', 'snooze_1d:推迟一天'],
       claimed: [],
       closed: [],
     });
@@ -128,9 +129,9 @@ describe('a broken template is reported with file, JSON path and rule', () => {
       reminder: (t) => ({ ...t, quote: '{{customer.remark}}' }),
     });
     expect(problemsOf(dir)).toEqual([
-      'escalation.json: /title: 占位符 {{leed.grade}} 的 "leed" 不是可用的数据，是否想写 "lead"？（可用：lead, member, team, deadline, minutes, missed, reason, claimedAt） [unknownRoot]',
+      'escalation.json: /title: 占位符 {{leed.grade}} 的 "leed" 不是可用的数据，是否想写 "lead"？（可用：lead, member, team, deadline, minutes, missed, reason, claimedAt, recent） [unknownRoot]',
       'escalation.json: /description: 占位符 {{member.nmae}} 的 "member.nmae" 不存在，是否想写 "member.name"？（可用：member.name） [unknownPath]',
-      'reminder.json: /quote: 占位符 {{customer.remark}} 的 "customer" 不是可用的数据（可用：lead, member, team, deadline, minutes, missed, reason, claimedAt） [unknownRoot]',
+      'reminder.json: /quote: 占位符 {{customer.remark}} 的 "customer" 不是可用的数据（可用：lead, member, team, deadline, minutes, missed, reason, claimedAt, recent） [unknownRoot]',
     ]);
   });
 
@@ -207,13 +208,13 @@ describe('a broken template is reported with file, JSON path and rule', () => {
     const dir = cardsDir({
       'stage-alert': () => ({
         name: 'stage-alert',
-        title: '{{lead.stage}} 停留过久',
+        title: '{{lead.stageName}} 停留过久',
         fields: [],
         buttons: [],
       }),
     });
     expect(problemsOf(dir)).toEqual([
-      'stage-alert.json: /title: 占位符 {{lead.stage}} 的 "lead.stage" 不存在（可用：lead.id, lead.name, lead.phone, lead.company, lead.title, lead.province, lead.city, lead.industry, lead.need, lead.sourceName, lead.grade, lead.score） [unknownPath]',
+      'stage-alert.json: /title: 占位符 {{lead.stageName}} 的 "lead.stageName" 不存在（可用：lead.id, lead.name, lead.phone, lead.company, lead.title, lead.province, lead.city, lead.industry, lead.need, lead.sourceName, lead.grade, lead.score, lead.budget, lead.authority, lead.timeline, lead.stage） [unknownPath]',
     ]);
   });
 

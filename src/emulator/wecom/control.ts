@@ -111,6 +111,17 @@ export class WecomControl {
     return this.sender.deliver(xml, createTime, { msgId });
   }
 
+  /**
+   * Delivers an earlier callback again, byte for byte in plaintext (same MsgId, same CreateTime), as
+   * WeCom does when our answer was slow or lost (path 90238: three retries, deduplicate by MsgId).
+   */
+  async redeliver(previous: CallbackOutcome): Promise<CallbackOutcome> {
+    return this.sender.deliver(previous.plaintext, previous.createTime, {
+      ...(previous.msgId !== undefined ? { msgId: previous.msgId } : {}),
+      ...(previous.responseCode !== undefined ? { responseCode: previous.responseCode } : {}),
+    });
+  }
+
   /** The member clicks a button of a card: a template_card_event callback (path 90240). */
   async clickButton(userid: string, options: ClickOptions): Promise<CallbackOutcome> {
     this.requireMember(userid);
