@@ -67,6 +67,15 @@ describe('stages and conversation sections', () => {
     ]);
   });
 
+  it('refuses an amount or a lost reason as the gate of any other stage: it could never be met', () => {
+    const d = doc();
+    d.stages = { gates: { opportunity: ['budget', 'amount'], qualified: ['lostReason'] } };
+    expect(problemsOf(d)).toEqual([
+      '/stages/gates/opportunity: opportunity 的门槛不能要求 amount：成交金额只在赢单时填写，这个阶段将永远无法进入 [gates]',
+      '/stages/gates/qualified: qualified 的门槛不能要求 lostReason：输单原因只在输单时填写，这个阶段将永远无法进入 [gates]',
+    ]);
+  });
+
   it('checks lost reasons: 1 to 30, unique, non-empty, at most 32 characters', () => {
     const tooLong = '客户认为我们的方案在设备联网和质量追溯两方面都不如竞品，且报价高出三成以上';
     const d = doc();

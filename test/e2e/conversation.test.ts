@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
+import { handleText } from '../../src/conversation/handle-text';
 import { leadEvents, leadNotes, leads } from '../../src/db/schema';
 import type { CallbackOutcome } from '../../src/emulator/wecom/types';
 import { request } from '../helpers/http';
@@ -132,6 +133,22 @@ describe('notes', () => {
     const rows = await stack.app.database.db.select().from(leadNotes).where(eq(leadNotes.leadId, id));
     expect(rows).toHaveLength(1);
     expect(textsTo(rep).filter((t) => t.includes(`已记录到 #${id}`))).toHaveLength(1);
+  }, 20_000);
+  it('records a note once even if the inbox let a message through twice (unique source message id)', async () => {
+    const { id, rep } = await claimedLead();
+    const deps = stack.app.server.deps;
+    const event = {
+      kind: 'text' as const,
+      platform: 'wecom' as const,
+      eventId: `dup-${id}`,
+      userId: rep,
+      at: stack.clock.now(),
+      text: `#${id} 寄了样品`,
+    };
+    const outcomes = [await handleText(deps, event), await handleText(deps, event)];
+    expect(outcomes).toEqual(['note:recorded', 'note:duplicate']);
+    const rows = await stack.app.database.db.select().from(leadNotes).where(eq(leadNotes.leadId, id));
+    expect(rows.map((r) => r.text)).toEqual(['寄了样品']);
   }, 20_000);
 });
 

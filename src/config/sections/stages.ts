@@ -68,6 +68,18 @@ export function checkStages(config: Record<string, unknown>): Problem[] {
     if (Array.isArray(gate) && gate.includes(field))
       problems.push({ path: `/stages/gates/${stage}`, message });
   }
+  // The amount comes only with 赢单 and the reason only with 输单: on any other stage such a gate
+  // could never be met (and with cumulativeGates it would block every later stage too).
+  for (const [stage, gate] of Object.entries(gates)) {
+    if (!Array.isArray(gate) || stage === 'won' || stage === 'lost') continue;
+    for (const field of ['amount', 'lostReason'] as const) {
+      if (gate.includes(field))
+        problems.push({
+          path: `/stages/gates/${stage}`,
+          message: `${stage} 的门槛不能要求 ${field}：${field === 'amount' ? '成交金额只在赢单时填写' : '输单原因只在输单时填写'}，这个阶段将永远无法进入 [gates]`,
+        });
+    }
+  }
 
   if (Array.isArray(stages.lostReasons)) {
     const seen = new Map<string, number>();
