@@ -236,6 +236,46 @@ export const memberFocus = mysqlTable('member_focus', {
   updatedAt: utc('updated_at').notNull(),
 });
 
+/**
+ * Channel costs entered for reports (config `channelCosts` or `POST /api/v1/channel-costs`): the
+ * amount spent on a channel over a period, prorated by day into any report period.
+ */
+export const channelCosts = mysqlTable(
+  'channel_costs',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    channel: varchar('channel', { length: 64 }).notNull(),
+    /** Inclusive start and exclusive end (UTC instants of local midnights). */
+    periodStart: utc('period_start').notNull(),
+    periodEnd: utc('period_end').notNull(),
+    /** Yuan. */
+    amount: bigint('amount', { mode: 'number' }).notNull(),
+    note: varchar('note', { length: 255 }),
+    createdAt: utc('created_at').notNull(),
+  },
+  (t) => [index('channel_costs_channel_idx').on(t.channel, t.periodStart)],
+);
+
+/**
+ * One row per team, digest kind and period: the primary key is what makes several instances send a
+ * digest once (the first INSERT wins; the others see the row and do nothing).
+ */
+export const digestRuns = mysqlTable(
+  'digest_runs',
+  {
+    teamId: varchar('team_id', { length: 64 }).notNull(),
+    /** 'daily' | 'weekly' */
+    kind: varchar('kind', { length: 16 }).notNull(),
+    /** The local date of the period's start: `2026-11-21` (daily) or the Monday (weekly). */
+    periodKey: varchar('period_key', { length: 16 }).notNull(),
+    /** Sent after its scheduled time (the service was down then). */
+    late: int('late').notNull().default(0),
+    instance: varchar('instance', { length: 64 }),
+    createdAt: utc('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.kind, t.periodKey] })],
+);
+
 export * from './schema-delivery';
 export * from './schema-timers';
 
@@ -249,6 +289,8 @@ export const schemaTables = {
   rejectedPayloads,
   leadNotes,
   memberFocus,
+  channelCosts,
+  digestRuns,
   ...deliveryTables,
   ...timerTables,
 };
