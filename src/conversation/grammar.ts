@@ -421,6 +421,24 @@ function matchKeyword(span: Span, pos: number): { command: ArgumentCommand; next
 }
 
 /**
+ * Chinese users often type without a space: `提醒明天下午3点回访`, `请假到周五`. For these two keywords
+ * only, a glued message is the command when its arguments read cleanly (a time in the future, an
+ * absence); otherwise (`提醒一下自己`, `请假的事再说`) it stays a note. Other keywords are not glued:
+ * `输单了，客户…` or `阶段性进展` must never become a stage change.
+ */
+const GLUED = new Map<string, ArgumentCommand>([
+  ['提醒', 'remind'],
+  ['请假', 'away'],
+]);
+
+function matchGluedKeyword(span: Span, pos: number): { command: ArgumentCommand; next: number } | null {
+  for (const [word, command] of GLUED) {
+    if (span.folded.startsWith(word, pos)) return { command, next: pos + word.length };
+  }
+  return null;
+}
+
+/**
  * Parses what a member typed to the bot. Never throws. Chinese first, English aliases
  * (case-insensitive, whole words); full-width characters, extra spaces, a leading `/` and trailing
  * punctuation are tolerated.
@@ -442,7 +460,8 @@ function matchKeyword(span: Span, pos: number): { command: ArgumentCommand; next
  * - A keyword must be followed by end of text (trailing punctuation ignored: `认领！`), whitespace,
  *   `#`, a digit or a colon; once it is, the message is that command and unreadable arguments are an
  *   `invalid` command (so the reply can say what to type) rather than a note. `认领了客户资料`,
- *   `提醒一下自己`, `claimed the lead` are notes.
+ *   `提醒一下自己`, `claimed the lead` are notes. Exception: 提醒 and 请假 glued to arguments that read
+ *   cleanly (`提醒明天下午3点回访`, `请假到周五`) are commands (matchGluedKeyword).
  * - Anything else is a note: the text as typed (trimmed) minus a leading `#123` or trailing ` #123`
  *   marker, which sets `leadId`; BANT fields from parseBantLines.
  */
@@ -465,5 +484,10 @@ export function parseCommand(text: string, ctx: ParseContext): Command {
 
   const keyword = matchKeyword(span, pos);
   if (keyword) return parseArguments(keyword.command, span, keyword.next, ctx);
+  const glued = matchGluedKeyword(span, pos);
+  if (glued) {
+    const command = parseArguments(glued.command, span, glued.next, ctx);
+    if (command.kind !== 'invalid') return command;
+  }
   return parseNote(span);
 }

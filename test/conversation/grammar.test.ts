@@ -388,8 +388,6 @@ describe('notes', () => {
     ['成交量很大', note('成交量很大')],
     ['请假条已交', note('请假条已交')],
     // Glued to the keyword without a separator: a note by rule, even when it reads as a command.
-    ['请假到周五', note('请假到周五')],
-    ['提醒明天下午3点回访', note('提醒明天下午3点回访')],
     ['详情见附件', note('详情见附件')],
     ['claimed the lead', note('claimed the lead')],
     ['showed the demo', note('showed the demo')],
@@ -483,5 +481,28 @@ describe('robustness', () => {
     const started = Date.now();
     for (const text of long) expect(() => parse(text)).not.toThrow();
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('glued 提醒 and 请假 (no space after the keyword)', () => {
+  const ctx = { now: new Date('2026-11-21T02:00:00.000Z'), timeZone: 'Asia/Shanghai' };
+  it('read as commands when the arguments read cleanly', () => {
+    expect(parseCommand('提醒明天下午3点回访', ctx)).toEqual({
+      kind: 'remind',
+      at: new Date('2026-11-22T07:00:00.000Z'),
+      text: '回访',
+    });
+    expect(parseCommand('请假到周五', ctx)).toMatchObject({ kind: 'away' });
+  });
+  it('stay notes otherwise, and other keywords never glue', () => {
+    for (const text of [
+      '提醒一下自己',
+      '请假的事再说',
+      '输单了，客户选了别家',
+      '阶段性进展不错',
+      '赢单了！',
+    ]) {
+      expect(parseCommand(text, ctx)).toMatchObject({ kind: 'note', text });
+    }
   });
 });
