@@ -387,7 +387,7 @@ describe('notes', () => {
     ['阶段性进展不错', note('阶段性进展不错')],
     ['成交量很大', note('成交量很大')],
     ['请假条已交', note('请假条已交')],
-    // Glued to the keyword without a separator: a note by rule, even when it reads as a command.
+    // Glued to a keyword without a separator: a note (only 提醒/请假 with clean arguments glue).
     ['详情见附件', note('详情见附件')],
     ['claimed the lead', note('claimed the lead')],
     ['showed the demo', note('showed the demo')],
