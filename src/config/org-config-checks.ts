@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import { isNumericScoringField, isScoringField, SCORING_FIELDS } from '../leads/scoring';
 import { parseDuration } from '../lib/duration';
 import { type Problem, suggest } from './org-config-messages';
@@ -101,6 +102,14 @@ export function checkReferences(data: unknown): Problem[] {
     if (Array.isArray(team.members)) {
       for (const [j, id] of team.members.entries()) checkMember(id, `/teams/${i}/members/${j}`);
     }
+    if (isRecord(team.digest)) {
+      for (const key of ['cron', 'weeklyCron'] as const) {
+        const expression = team.digest[key];
+        if (typeof expression !== 'string') continue;
+        const problem = cronProblem(expression);
+        if (problem) problems.push({ path: `/teams/${i}/digest/${key}`, message: problem });
+      }
+    }
   }
 
   checkUniqueIds(records(data.sources), 'sources', problems);
@@ -164,5 +173,17 @@ function checkScoring(scoring: Loose, problems: Problem[]): void {
         path: `${path}/activity`,
         message: `行为 "${rule.activity}" 已在 /scoring/behaviour/${seen} 定义，重复会重复计分 [unique]`,
       });
+  }
+}
+
+/** Why a five-field cron expression is unusable, in words, or null. */
+function cronProblem(expression: string): string | null {
+  if (expression.trim().split(/\s+/).length !== 5)
+    return `"${expression}" 不是五段式 cron（分 时 日 月 周），例如 "5 9 * * *" 表示每天 09:05 [cron]`;
+  try {
+    CronExpressionParser.parse(expression);
+    return null;
+  } catch (error) {
+    return `"${expression}" 不是有效的 cron：${(error as Error).message} [cron]`;
   }
 }

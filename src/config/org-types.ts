@@ -63,7 +63,19 @@ export interface TeamConfig {
   director?: string;
   /** Id of a calendar in `OrgConfig.calendars`; business-time SLA clocks of this team count its hours. */
   calendar?: string;
+  /** Digests in the team's group chat (filled by the schema's defaults when loaded from a file). */
+  digest?: TeamDigestConfig;
   members: string[];
+}
+
+export interface TeamDigestConfig {
+  enabled: boolean;
+  /** Daily digest (yesterday's figures), five-field cron in the team's timezone. Default `5 9 * * *`. */
+  cron: string;
+  /** Weekly digest (last Monday to Sunday). Default `5 9 * * 1`. */
+  weeklyCron: string;
+  /** The group robot: WeCom webhook key. Without one the digest is computed but not posted. */
+  robot?: { wecom?: string };
 }
 
 export interface SourceConfig {

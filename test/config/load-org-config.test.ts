@@ -190,6 +190,7 @@ describe('the result', () => {
           timezone: 'Asia/Shanghai',
           supervisor: 'zhang_san',
           members: ['li_si', 'wang_wu'],
+          digest: { enabled: true, cron: '5 9 * * *', weeklyCron: '5 9 * * 1' },
         },
       ],
       sources: [{ id: 'baidu', name: '百度推广', channel: 'search_ads' }],

@@ -140,3 +140,14 @@ describe('members[].language', () => {
     ]);
   });
 });
+
+describe('team digests', () => {
+  it('default to 09:05 daily and Monday 09:05 weekly, and refuse a bad cron with its path', () => {
+    const d = doc();
+    (d.teams as Record<string, unknown>[])[0]!.digest = { cron: '61 9 * * *', weeklyCron: '5 9 * *' };
+    expect(problemsOf(d)).toEqual([
+      expect.stringMatching(/^\/teams\/0\/digest\/cron: "61 9 \* \* \*" 不是有效的 cron：.* \[cron\]$/),
+      '/teams/0/digest/weeklyCron: "5 9 * *" 不是五段式 cron（分 时 日 月 周），例如 "5 9 * * *" 表示每天 09:05 [cron]',
+    ]);
+  });
+});
