@@ -10,6 +10,9 @@ import type { AssignDeps } from './leads/assign-lead';
 import type { IntakeDeps } from './leads/intake';
 import { leadRoutes } from './leads/routes';
 import type { Logging } from './lib/logger';
+import type { Metrics } from './metrics/metrics';
+import { requestDurations } from './metrics/request-durations';
+import { metricsRoutes } from './metrics/routes';
 import { wecomCallbackRoutes } from './platforms/wecom/routes';
 import type { SourceKeyAuthenticator } from './sources/api-keys';
 
@@ -20,6 +23,8 @@ export interface AppDeps extends IntakeDeps, AssignDeps {
   sourceKeys: SourceKeyAuthenticator;
   journal: ReturnType<typeof readJournal>;
   inbox: Inbox;
+  /** Prometheus registry and recorders of this server (GET /metrics). */
+  metrics: Metrics;
   /** Set when WeCom is configured: its callback routes are mounted. */
   wecom: WecomSettings | null;
   /** Wakes the outbox worker after a transaction that queued messages has committed. */
@@ -35,8 +40,10 @@ export function createApp(deps: AppDeps): Koa {
   app.proxy = true;
   app.silent = true;
   app.use(requestContext(deps.logging));
+  app.use(requestDurations(deps.metrics));
   app.use(errorHandler(deps.logger));
   const routers = [healthRoutes(deps), leadRoutes(deps), availabilityRoutes(deps)];
+  routers.push(metricsRoutes(deps));
   if (deps.wecom) {
     routers.push(
       wecomCallbackRoutes({

@@ -2,7 +2,7 @@ import { EnvError } from './config/env';
 import { formatConfigError } from './config/load-org-config';
 import { ConfigError } from './lib/errors';
 import { openRuntime } from './runtime';
-import { startServer } from './server';
+import { createServerMetrics, startServer } from './server';
 
 /**
  * Composition root: env → org config → database (created and migrated) → app → listen → signals.
@@ -11,7 +11,11 @@ import { startServer } from './server';
 async function main(): Promise<void> {
   const runtime = await openRuntime({ migrate: true });
   const { logger } = runtime.logging;
-  const running = await startServer(runtime, { port: runtime.env.PORT, host: runtime.env.HOST });
+  const running = await startServer(runtime, {
+    port: runtime.env.PORT,
+    host: runtime.env.HOST,
+    metrics: createServerMetrics(runtime, { processMetrics: true }),
+  });
   logger.info(
     { url: running.url, teams: runtime.org.teams.length, sources: runtime.org.sources.length },
     'LeadRelay 已启动',

@@ -7,6 +7,8 @@ import { readJournal } from './db/migrate';
 import { handleInboundEvent } from './inbound/handle-inbound-event';
 import { createInbox } from './inbox/inbox';
 import { reminderTimerHandlers } from './leads/reminders';
+import { createMetrics, type Metrics } from './metrics/metrics';
+import { readBacklog } from './metrics/read-backlog';
 import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker';
 import type { ChatPlatform, PlatformName } from './platforms/types';
 import { createWecomPlatform } from './platforms/wecom/adapter';
@@ -38,6 +40,8 @@ export interface ServerOptions {
   workers?: boolean;
   outbox?: Partial<OutboxWorkerOptions>;
   timers?: Partial<TimerWorkerOptions>;
+  /** Prometheus metrics (main.ts passes one with process metrics); a fresh registry by default. */
+  metrics?: Metrics;
   /** Adds routes to the app before it listens (benchmarks mount their baseline route this way). */
   configureApp?: (app: Koa, deps: AppDeps) => void;
 }
@@ -62,6 +66,17 @@ export function createPlatforms(runtime: Runtime): Map<PlatformName, ChatPlatfor
   return platforms;
 }
 
+/** The metrics of one server: counters in memory, the backlog gauges read from its database. */
+export function createServerMetrics(runtime: Runtime, options: { processMetrics?: boolean } = {}): Metrics {
+  return createMetrics({
+    readBacklog: () => readBacklog(runtime.database.db),
+    onBacklogError: (error) =>
+      runtime.logging.logger.warn({ err: (error as Error).message }, 'metrics: backlog read failed'),
+    processMetrics: options.processMetrics ?? false,
+    now: () => Date.now(),
+  });
+}
+
 /** Wires the app, the outbox worker and the inbox from a runtime, and listens. */
 export async function startServer(runtime: Runtime, options: ServerOptions): Promise<RunningServer> {
   const { env, org, logging, clock, database } = runtime;
@@ -69,6 +84,7 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
   let shuttingDown = false;
   const platforms = createPlatforms(runtime);
   const leadDeps = leadDepsOf(runtime);
+  const metrics = options.metrics ?? createServerMetrics(runtime);
   const outbox = createOutboxWorker({
     db: database.db,
     batchPool: database.batchPool,
@@ -79,8 +95,12 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
   const timers = createTimerWorker({
     db: database.db,
     logger: logging.logger,
-    handlers: notifyingOutbox({ ...slaTimerHandlers(leadDeps), ...reminderTimerHandlers(leadDeps) }, () =>
-      outbox.notify(),
+    handlers: notifyingOutbox(
+      {
+        ...slaTimerHandlers(leadDeps, { onBreach: (breach) => metrics.countSlaBreach(breach) }),
+        ...reminderTimerHandlers(leadDeps),
+      },
+      () => outbox.notify(),
     ),
     // Many handlers may wait on one coalesced assignment batch; the pool limits real DB work.
     options: options.timers,
@@ -108,6 +128,7 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
       now: () => Date.now(),
     }),
     inbox,
+    metrics,
     wecom: wecomSettings(env),
     notifyOutbox: () => outbox.notify(),
     notifyTimers: () => timers.notify(),

@@ -31,6 +31,8 @@ export const envSchema = z.object({
   /** How long an API key lookup is cached per instance; revocation takes effect within this. */
   API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /** Bearer token `GET /metrics` requires; unset, the endpoint is open (block it at the proxy). */
+  METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN 至少 16 个字符').optional(),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
 
   // WeCom self-built app (企业微信自建应用). WeCom is enabled when WECOM_CORP_ID is set.

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { AppDeps } from '../app';
 import { assertAdmin, authenticateCaller } from '../http/auth';
 import { assertJsonContentType, parseJsonBody, readRawBody } from '../http/read-body';
-import { badRequest, notFound } from '../lib/errors';
+import { AppError, badRequest, notFound } from '../lib/errors';
 import { recordActivity } from './activities';
 import { getLeadWithTimeline } from './get-lead';
 import { submitLead } from './intake';
@@ -34,7 +34,14 @@ export function leadRoutes(deps: AppDeps): Router {
       contentType: ctx.get('content-type') || null,
       idempotencyKey,
       requestId: ctx.state.requestId ?? null,
+    }).catch((error: unknown) => {
+      // A refused payload is kept for replay (it carries its rejectedId): that is a rejected lead.
+      if (error instanceof AppError && error.details.rejectedId !== undefined) {
+        deps.metrics.countIntake(caller.sourceId, 'rejected');
+      }
+      throw error;
     });
+    deps.metrics.countIntake(caller.sourceId, outcome.replayed ? 'replayed' : outcome.body.status);
     if (!outcome.replayed) deps.notifyTimers();
     if (outcome.replayed) ctx.set('Idempotency-Replayed', 'true');
     ctx.status = outcome.status;

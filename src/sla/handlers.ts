@@ -7,6 +7,7 @@ import { cardContext, queueCard } from '../leads/lead-cards';
 import type { LeadRow } from '../leads/lead-record';
 import { appendEvents } from '../leads/timeline';
 import { parseDuration } from '../lib/duration';
+import type { SlaBreach } from '../metrics/metrics';
 import { enqueueOutbox } from '../outbox/enqueue';
 import { offerToPool } from '../pool/offer-pool';
 import type { DueTimer } from '../timers/claim-due-timers';
@@ -20,18 +21,29 @@ import { CANCELLED_BY_FOLLOW_UP, policyFor, SLA_TIMER_KINDS } from './lead-timer
  * so a timer that lost a race with a claim does nothing; every message it queues has a unique key,
  * so a handler that runs twice (at-least-once timers) sends once.
  */
-export function slaTimerHandlers(deps: AssignDeps): TimerHandlers {
+export function slaTimerHandlers(deps: AssignDeps, hooks: SlaHooks = {}): TimerHandlers {
   const assignments = createAssignmentBatcher(deps);
+  const breached = (breach: SlaBreach | null) => {
+    if (breach) hooks.onBreach?.(breach);
+  };
   return {
     [SLA_TIMER_KINDS.assign]: (timer) => assignments.add(leadIdOf(timer)),
-    [SLA_TIMER_KINDS.claimWindow]: (timer) => onClaimWindow(deps, timer),
-    [SLA_TIMER_KINDS.unclaimed]: (timer) => onUnclaimed(deps, timer),
-    [SLA_TIMER_KINDS.followUp]: (timer) => onFollowUpDue(deps, timer),
+    [SLA_TIMER_KINDS.claimWindow]: async (timer) => breached(await onClaimWindow(deps, timer)),
+    [SLA_TIMER_KINDS.unclaimed]: async (timer) => breached(await onUnclaimed(deps, timer)),
+    [SLA_TIMER_KINDS.followUp]: async (timer) => breached(await onFollowUpDue(deps, timer)),
     [SLA_TIMER_KINDS.recycleWarning]: (timer) => onRecycleWarning(deps, timer),
     [SLA_TIMER_KINDS.recycle]: (timer) => onRecycle(deps, timer),
-    [SLA_TIMER_KINDS.stagnation]: (timer) => onStagnation(deps, timer),
-    [SLA_TIMER_KINDS.cadence]: (timer) => onCadence(deps, timer),
+    [SLA_TIMER_KINDS.stagnation]: async (timer) => breached(await onStagnation(deps, timer)),
+    [SLA_TIMER_KINDS.cadence]: async (timer) => breached(await onCadence(deps, timer)),
   };
+}
+
+export interface SlaHooks {
+  /**
+   * Called after the transaction that recorded an `sla.escalated` or `sla.claim_missed` event has
+   * committed (so a rolled-back, retried timer counts once): the server counts breaches in metrics.
+   */
+  onBreach?(breach: SlaBreach): void;
 }
 
 /** At most this many leads per assignment transaction. */
@@ -96,13 +108,13 @@ function leadIdOf(timer: DueTimer): number {
  * The claim window passed (accept-or-reroute, PRODUCT.md 5): offer the lead to the next eligible rep,
  * up to the policy's hops; after that the unclaimed ladder (already running) escalates.
  */
-async function onClaimWindow(deps: AssignDeps, timer: DueTimer): Promise<void> {
+async function onClaimWindow(deps: AssignDeps, timer: DueTimer): Promise<SlaBreach | null> {
   const leadId = leadIdOf(timer);
   const memberId = String(timer.payload.memberId);
   const hop = Number(timer.payload.hop);
   const tried = [...((timer.payload.tried as string[] | undefined) ?? []), memberId];
   const [lead] = await deps.db.select().from(leads).where(eq(leads.id, leadId));
-  if (!lead || lead.ownerId !== null || lead.assigneeId !== memberId) return;
+  if (!lead || lead.ownerId !== null || lead.assigneeId !== memberId) return null;
   const policy = policyFor(deps.org, lead.grade);
   if (hop > policy.rerouteHops) {
     await withTransaction(deps.db, (tx) =>
@@ -112,21 +124,22 @@ async function onClaimWindow(deps: AssignDeps, timer: DueTimer): Promise<void> {
         deps.clock.now(),
       ),
     );
-    return;
+    return { type: 'sla.claim_missed', ladder: 'claim_window' };
   }
   await assignLead(deps, { leadId, hop: hop + 1, exclude: tried, expectAssignee: memberId });
+  return null;
 }
 
 /** One rung of the unclaimed ladder: an escalation card to the supervisor or the director. */
-async function onUnclaimed(deps: AssignDeps, timer: DueTimer): Promise<void> {
+async function onUnclaimed(deps: AssignDeps, timer: DueTimer): Promise<SlaBreach | null> {
   const leadId = leadIdOf(timer);
   const level = Number(timer.payload.level);
   const notify = String(timer.payload.notify) as 'rep' | 'supervisor' | 'director';
-  await withTransaction(deps.db, async (tx) => {
+  return withTransaction(deps.db, async (tx): Promise<SlaBreach | null> => {
     const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId)).for('update');
-    if (!lead || lead.ownerId !== null || !lead.teamId) return;
+    if (!lead || lead.ownerId !== null || !lead.teamId) return null;
     const team = deps.directory.team(lead.teamId);
-    if (!team) return;
+    if (!team) return null;
     const recipient = escalationRecipient(deps, team, notify, lead.assigneeId);
     const now = deps.clock.now();
     const assignee = lead.assigneeId ? deps.directory.member(lead.assigneeId) : undefined;
@@ -144,9 +157,10 @@ async function onUnclaimed(deps: AssignDeps, timer: DueTimer): Promise<void> {
       ],
       now,
     );
+    const breach: SlaBreach = { type: 'sla.escalated', ladder: 'unclaimed' };
     if (!recipient) {
       deps.logger.warn({ leadId, level, notify }, 'escalation has nobody to go to');
-      return;
+      return breach;
     }
     await queueCard(tx, deps, {
       leadId,
@@ -165,6 +179,7 @@ async function onUnclaimed(deps: AssignDeps, timer: DueTimer): Promise<void> {
       ),
       dedupeKey: `lead:${leadId}:escalation:unclaimed:L${level}`,
     });
+    return breach;
   });
 }
 
@@ -199,18 +214,19 @@ async function runOwnerLadder(
     reminder: (lead: LeadRow, now: Date) => { deadline: Date; reason: string };
     escalation: (lead: LeadRow, now: Date) => { missed: string; minutes: number; deadline?: Date };
   },
-): Promise<void> {
+): Promise<SlaBreach | null> {
   const leadId = leadIdOf(timer);
   const memberId = String(timer.payload.memberId);
   const level = Number(timer.payload.level);
   const notify = String(timer.payload.notify) as 'rep' | 'supervisor' | 'director';
-  await withTransaction(deps.db, async (tx) => {
+  return withTransaction(deps.db, async (tx): Promise<SlaBreach | null> => {
     const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId)).for('update');
-    if (!lead || lead.ownerId !== memberId || !lead.teamId || ['won', 'lost'].includes(lead.stage)) return;
-    if (!rung.applies(lead)) return;
+    if (!lead || lead.ownerId !== memberId || !lead.teamId || ['won', 'lost'].includes(lead.stage))
+      return null;
+    if (!rung.applies(lead)) return null;
     const team = deps.directory.team(lead.teamId);
     const owner = deps.directory.member(memberId);
-    if (!team || !owner) return;
+    if (!team || !owner) return null;
     const recipient = escalationRecipient(deps, team, notify, memberId);
     const now = deps.clock.now();
     await appendEvents(
@@ -232,7 +248,8 @@ async function runOwnerLadder(
       ],
       now,
     );
-    if (!recipient) return;
+    const breach: SlaBreach | null = notify === 'rep' ? null : { type: 'sla.escalated', ladder: rung.ladder };
+    if (!recipient) return breach;
     const extra = notify === 'rep' ? rung.reminder(lead, now) : rung.escalation(lead, now);
     await queueCard(tx, deps, {
       leadId,
@@ -241,11 +258,12 @@ async function runOwnerLadder(
       context: cardContext(deps, lead, { member: { name: owner.name }, ...extra }, team),
       dedupeKey: `lead:${leadId}:${rung.key}:L${level}:c${String(timer.payload.claimNo)}`,
     });
+    return breach;
   });
 }
 
 /** The first follow-up is due and none was recorded (a follow-up cancels these timers). */
-function onFollowUpDue(deps: AssignDeps, timer: DueTimer): Promise<void> {
+function onFollowUpDue(deps: AssignDeps, timer: DueTimer): Promise<SlaBreach | null> {
   const dueAt = (lead: LeadRow, now: Date) =>
     new Date(
       (lead.claimedAt ?? now).getTime() + parseDuration(policyFor(deps.org, lead.grade).firstFollowUpWithin),
@@ -353,7 +371,7 @@ const STAGE_NAMES: Record<string, string> = {
 };
 
 /** A lead stuck in one stage: remind the owner, then tell the supervisor (PRODUCT.md defaults). */
-function onStagnation(deps: AssignDeps, timer: DueTimer): Promise<void> {
+function onStagnation(deps: AssignDeps, timer: DueTimer): Promise<SlaBreach | null> {
   const stage = String(timer.payload.stage);
   const stageName = STAGE_NAMES[stage] ?? stage;
   return runOwnerLadder(deps, timer, {
@@ -372,7 +390,7 @@ function onStagnation(deps: AssignDeps, timer: DueTimer): Promise<void> {
 }
 
 /** The grade's follow-up cadence came round (or a snoozed reminder): remind the owner. */
-function onCadence(deps: AssignDeps, timer: DueTimer): Promise<void> {
+function onCadence(deps: AssignDeps, timer: DueTimer): Promise<SlaBreach | null> {
   return runOwnerLadder(deps, timer, {
     ladder: 'cadence',
     key: timer.effectKey.includes(':snooze:') ? `snooze:${timer.id}` : 'cadence',
