@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type Koa from 'koa';
 import { type AppDeps, createApp } from './app';
 import { wecomSettings } from './config/env';
@@ -13,6 +14,7 @@ import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from 
 import type { ChatPlatform, PlatformName } from './platforms/types';
 import { createWecomPlatform } from './platforms/wecom/adapter';
 import { createWecomClient } from './platforms/wecom/client';
+import { type DigestScheduler, startDigestScheduler } from './reports/digest';
 import { leadDepsOf, type Runtime } from './runtime';
 import { slaTimerHandlers } from './sla/handlers';
 import { createSourceKeyAuthenticator } from './sources/api-keys';
@@ -42,6 +44,8 @@ export interface ServerOptions {
   timers?: Partial<TimerWorkerOptions>;
   /** Prometheus metrics (main.ts passes one with process metrics); a fresh registry by default. */
   metrics?: Metrics;
+  /** Schedule the teams' digests and catch up a missed one on start (default true). */
+  digests?: boolean;
   /** Adds routes to the app before it listens (benchmarks mount their baseline route this way). */
   configureApp?: (app: Koa, deps: AppDeps) => void;
 }
@@ -57,10 +61,16 @@ export function createPlatforms(runtime: Runtime): Map<PlatformName, ChatPlatfor
       logger: runtime.logging.logger,
       timeoutMs: wecom.timeoutMs,
     });
-    // Group robots (digests) get their keys in the digest issue; none are known yet.
+    // A group is a team: its robot's webhook key comes from the org config (usually `${ENV}`), read
+    // at send time so the secret never sits in the outbox.
+    const robots = new Map(
+      runtime.org.teams.flatMap((t) =>
+        t.digest?.robot?.wecom ? [[t.id, t.digest.robot.wecom] as const] : [],
+      ),
+    );
     platforms.set(
       'wecom',
-      createWecomPlatform({ settings: wecom, client, resolveRobotKey: () => undefined }),
+      createWecomPlatform({ settings: wecom, client, resolveRobotKey: (groupKey) => robots.get(groupKey) }),
     );
   }
   return platforms;
@@ -145,10 +155,20 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  let digests: DigestScheduler | undefined;
   if (options.workers !== false) {
     outbox.start();
     timers.start();
     inbox.startSweeper();
+    if (options.digests !== false) {
+      const instance = `${hostname()}:${process.pid}`;
+      const scheduler = startDigestScheduler(leadDeps, { instance, onQueued: () => outbox.notify() });
+      digests = scheduler;
+      // A digest whose time passed while no instance was up goes out now, marked late.
+      void scheduler
+        .catchUp()
+        .catch((error) => logging.logger.error({ err: error }, 'digest catch-up failed'));
+    }
   }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -158,6 +178,7 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
   const stop = () => {
     stopping ??= (async () => {
       shuttingDown = true;
+      digests?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, env.SHUTDOWN_GRACE_MS).unref());

@@ -5,6 +5,7 @@ import { formatConfigError, loadOrgConfig } from '../config/load-org-config';
 import { ConfigError } from '../lib/errors';
 import { createLogging } from '../lib/logger';
 import { openRuntime, type Runtime } from '../runtime';
+import { registerDigestCommands } from './digest-commands';
 import { registerIntakeCommands } from './intake-commands';
 import { registerKeyCommands } from './key-commands';
 import { registerMemberCommands } from './member-commands';
@@ -50,6 +51,7 @@ export function buildCli(io: { out: (line: string) => void; env: () => Env }): C
   registerKeyCommands(program, { out: io.out, withRuntime });
   registerIntakeCommands(program, { out: io.out, withRuntime });
   registerMemberCommands(program, { out: io.out, withRuntime });
+  registerDigestCommands(program, { out: io.out, withRuntime });
   return program;
 }
 

@@ -22,6 +22,7 @@ import { enqueueOutbox } from '../outbox/enqueue';
 import type { InboundEvent } from '../platforms/types';
 import { grabLead } from '../pool/grab-lead';
 import { listPool } from '../pool/list-pool';
+import { buildDigest, digestPeriod } from '../reports/digest';
 import type { Command } from './command';
 import { currentLead, setFocus } from './focus';
 import { parseCommand } from './grammar';
@@ -96,15 +97,7 @@ async function run(turn: Turn, command: Command): Promise<string> {
     case 'back':
       return back(turn);
     case 'digest':
-      return say(
-        turn,
-        t(
-          turn,
-          '每日战报会在每天早上发到团队群；按需查看战报的功能还在建设中。',
-          'Daily digests are posted to your team group each morning; digests on demand are not available yet.',
-        ),
-        'not_available',
-      );
+      return digest(turn);
     case 'invalid':
       return say(turn, invalidText(turn, command), command.problem);
     default:
@@ -736,4 +729,33 @@ async function back(turn: Turn): Promise<string> {
       : t(turn, '你当前不在离开状态，新线索照常分配。', 'You were not away; leads reach you as usual.'),
     wasAway ? 'back' : 'not_away',
   );
+}
+
+/**
+ * 战报 / digest: yesterday's digest of the member's team, to the member alone (the scheduled one goes
+ * to the group once a day; this one may be asked for any time and is not counted as that run).
+ */
+async function digest(turn: Turn): Promise<string> {
+  const team = turn.deps.directory.teamsOf(turn.member.id)[0];
+  if (!team) return say(turn, t(turn, '你不在任何团队中，没有战报。', 'You are not in a team.'), 'no_team');
+  const { period, periodKey } = digestPeriod('daily', team.timezone, turn.now);
+  const built = await buildDigest(turn.deps, { team, kind: 'daily', period, periodKey });
+  await withTransaction(turn.deps.db, (tx) =>
+    enqueueOutbox(
+      tx,
+      [
+        {
+          dedupeKey: `reply:${turn.event.platform}:${turn.event.eventId}`,
+          platform: turn.event.platform,
+          message: {
+            kind: 'markdown',
+            to: { kind: 'user', userId: turn.event.userId },
+            markdown: built.markdown,
+          },
+        },
+      ],
+      turn.deps.clock.now(),
+    ),
+  );
+  return 'sent';
 }
