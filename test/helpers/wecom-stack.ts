@@ -31,6 +31,8 @@ export async function startWecomStack(
     orgFile?: string;
     /** The emulator's members (their WeCom userids must match the org config). */
     members?: { userid: string; name: string }[];
+    /** Group robots the emulator knows (webhook keys, as in the org config's teams[].digest.robot). */
+    groupRobots?: { key: string; name: string }[];
   } = {},
 ): Promise<WecomStack> {
   const clock = createManualClock(new Date());
@@ -48,6 +50,7 @@ export async function startWecomStack(
         { userid: 'WangLei', name: '王磊' },
         { userid: 'LiNa', name: '李娜' },
       ],
+      ...(options.groupRobots ? { groupRobots: options.groupRobots } : {}),
     },
   });
   const emulatorUrl = await emulator.start(0);
