@@ -1,5 +1,6 @@
 import { getTableColumns, getTableName } from 'drizzle-orm';
 import type { MySqlTable } from 'drizzle-orm/mysql-core';
+import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import mysql from 'mysql2/promise';
 
 /**
@@ -69,6 +70,36 @@ export async function runBatch(pool: mysql.Pool, statements: Statement[]): Promi
     await connection.query(`START TRANSACTION;\n${body};\nCOMMIT`);
   } catch (error) {
     // The batch stopped at the failing statement with the transaction open: undo what ran.
+    await connection.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    connection.release();
+  }
+}
+
+/**
+ * A batched transaction that reads before it writes (bulk intake): `plan` runs its queries with
+ * drizzle on one batch-pool connection inside the transaction (so `FOR UPDATE` locks hold until the
+ * end), then the statements it returns travel with the COMMIT in one round trip. A plan that returns
+ * no statements (a dry run, nothing to write) ends in ROLLBACK. Failures roll back and rethrow, as
+ * `runBatch` does.
+ */
+export async function runReadThenBatch<T>(
+  pool: mysql.Pool,
+  plan: (db: MySql2Database) => Promise<{ statements: Statement[]; result: T }>,
+): Promise<T> {
+  const connection = await pool.getConnection();
+  try {
+    await connection.query('START TRANSACTION');
+    const { statements, result } = await plan(drizzle(connection));
+    if (statements.length === 0) {
+      await connection.query('ROLLBACK');
+      return result;
+    }
+    const body = statements.map((s) => mysql.format(s.sql, s.params as never[], false, 'Z')).join(';\n');
+    await connection.query(`${body};\nCOMMIT`);
+    return result;
+  } catch (error) {
     await connection.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {

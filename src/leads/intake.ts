@@ -14,17 +14,33 @@ import {
 } from '../db/transaction';
 import { MalformedBodyError, parseJsonBody } from '../http/read-body';
 import { AppError, conflict, type FieldIssue, validationFailed } from '../lib/errors';
-import { SLA_TIMER_KINDS } from '../sla/lead-timers';
 import { scheduleTimersStatement } from '../timers/schedule';
-import { dedupeKeys } from './dedupe-keys';
+import {
+  type IdentityKey,
+  type IdentityMatch,
+  identityKeys,
+  mergeDuplicate,
+  newLeadRecords,
+  scoreSubmission,
+} from './intake-records';
 import { parseLeadInput } from './intake-schema';
 import type { LeadDeps } from './lead-deps';
-import { fromLeadRow, mergeSubmission, toScoringInput } from './lead-record';
 import { normaliseLead } from './normalise';
 import { storeRejectedPayload } from './rejected-payloads';
-import { gradeFor, scoreLead } from './scoring';
-import { appendEvents, eventRows, type LeadEvent } from './timeline';
+import type { LeadScore } from './scoring';
+import { appendEvents, eventRows } from './timeline';
 import type { NormalisedLead } from './types';
+
+// The batched entry point (`leadrelay import`) applies these same rules to many submissions per
+// transaction; see intake-many.ts.
+export {
+  commitMany,
+  intakeMany,
+  type ManyOutcome,
+  type ManyRequest,
+  type PreparedSubmission,
+  prepareMany,
+} from './intake-many';
 
 /** Intake needs, besides the lead domain's deps, the lead id blocks and the batch pool. */
 export interface IntakeDeps extends LeadDeps {
@@ -38,6 +54,8 @@ export interface IntakeRequest {
   body: unknown;
   /** `Idempotency-Key` header and the SHA-256 of the raw body. */
   idempotency?: { key: string; requestHash: string };
+  /** Added to the data of the timeline event (`lead.created` or `lead.duplicate`); an import names its file row. */
+  note?: Record<string, unknown>;
 }
 
 export type IntakeBody =
@@ -69,26 +87,6 @@ export function prepareSubmission(body: unknown): { lead: NormalisedLead; warnin
   return { lead, warnings };
 }
 
-/** A row of `lead_identities`: the dedupe keys plus the per-source external id. */
-interface IdentityKey {
-  kind: string;
-  value: string;
-}
-
-/** A per-source external id is an identity too: a source re-sending its own record is the same lead. */
-function identityKeys(lead: NormalisedLead, sourceId: string): IdentityKey[] {
-  const keys: IdentityKey[] = [...dedupeKeys(lead)];
-  if (lead.externalId) {
-    const value = `${sourceId}:${lead.externalId}`;
-    keys.push({
-      kind: 'external_id',
-      value: value.length <= 191 ? value : `sha256:${createHash('sha256').update(value).digest('hex')}`,
-    });
-  }
-  // One order everywhere, so concurrent inserts of overlapping keys lock in the same order.
-  return keys.sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : 1));
-}
-
 /**
  * The intake domain action (PRODUCT.md 1–3). A new lead is one transaction sent in one round trip:
  * the lead (its id reserved in advance), its identities, its timeline, its first card and the outbox
@@ -100,7 +98,7 @@ function identityKeys(lead: NormalisedLead, sourceId: string): IdentityKey[] {
 export async function intakeLead(deps: IntakeDeps, request: IntakeRequest): Promise<IntakeOutcome> {
   const { lead, warnings } = prepareSubmission(request.body);
   const keys = identityKeys(lead, request.sourceId);
-  const fit = scoreLead(toScoringInput(lead, request.sourceId), [], deps.org.scoring, deps.clock.now());
+  const fit = scoreSubmission(lead, request.sourceId, deps.org.scoring, deps.clock.now());
   const withWarnings = (outcome: IntakeOutcome) => {
     if (warnings.length > 0) outcome.body.warnings = warnings;
     return outcome;
@@ -131,44 +129,19 @@ function buildNewLead(input: {
   leadId: number;
   lead: NormalisedLead;
   keys: IdentityKey[];
-  fit: ReturnType<typeof scoreLead>;
+  fit: LeadScore;
   request: IntakeRequest;
   warnings: FieldIssue[];
   now: Date;
 }): { statements: Statement[]; outcome: IntakeOutcome } {
-  const { leadId, lead, fit, now, request } = input;
-  const row = {
-    ...lead,
-    id: leadId,
-    sourceId: request.sourceId,
-    score: fit.score,
-    fitScore: fit.fitScore,
-    behaviourScore: 0,
-    grade: fit.grade,
-    createdAt: now,
-    updatedAt: now,
-  };
-  const events: LeadEvent[] = [
-    {
-      leadId,
-      type: 'lead.created',
-      actor: { type: 'source', id: request.sourceId },
-      data: { sourceId: request.sourceId, score: fit.score, grade: fit.grade, breakdown: fit.breakdown },
-    },
-  ];
+  const { leadId, fit, now, request } = input;
+  const records = newLeadRecords({ ...input, sourceId: request.sourceId, note: request.note });
   const statements: Statement[] = [
-    insertStatement(leads, [row]),
-    insertStatement(
-      leadIdentities,
-      input.keys.map((k) => ({ kind: k.kind, value: k.value, leadId, createdAt: now })),
-    ),
-    insertStatement(leadEvents, eventRows(events, now)),
-    // Routing (round robin state, capacity, availability) runs as its own action right after this
-    // commits: the timer is due at once and the intake route wakes the timer worker. Durable, so a
-    // crash between the two still assigns the lead on restart.
-    scheduleTimersStatement([
-      { effectKey: `lead:${leadId}:assign`, kind: SLA_TIMER_KINDS.assign, leadId, dueAt: { inMs: 0 } },
-    ]),
+    insertStatement(leads, [records.row]),
+    insertStatement(leadIdentities, records.identities),
+    insertStatement(leadEvents, eventRows(records.events, now)),
+    // The intake route wakes the timer worker once this commits (intake-records.ts).
+    scheduleTimersStatement([records.timer]),
   ];
 
   const body: IntakeBody = { id: leadId, status: 'created', score: fit.score, grade: fit.grade };
@@ -218,6 +191,7 @@ async function resolveAgainstExisting(
         matches,
         sourceId: request.sourceId,
         now,
+        note: request.note,
       });
       if (request.idempotency) await tx.insert(idempotencyKeys).values(idempotencyRow(request, outcome, now));
       return outcome;
@@ -255,10 +229,7 @@ async function findIdempotentAnswer(
   return { status: row.statusCode as 200 | 201, body: row.response as unknown as IntakeBody, replayed: true };
 }
 
-async function findMatches(
-  tx: Tx,
-  keys: IdentityKey[],
-): Promise<{ kind: string; value: string; leadId: number }[]> {
+async function findMatches(tx: Tx, keys: IdentityKey[]): Promise<IdentityMatch[]> {
   if (keys.length === 0) return [];
   return tx
     .select({ kind: leadIdentities.kind, value: leadIdentities.value, leadId: leadIdentities.leadId })
@@ -272,9 +243,10 @@ async function mergeIntoExisting(
   input: {
     lead: NormalisedLead;
     keys: IdentityKey[];
-    matches: { kind: string; value: string; leadId: number }[];
+    matches: IdentityMatch[];
     sourceId: string;
     now: Date;
+    note?: Record<string, unknown>;
   },
 ): Promise<IntakeOutcome> {
   const { now } = input;
@@ -283,61 +255,20 @@ async function mergeIntoExisting(
   const [existing] = await tx.select().from(leads).where(eq(leads.id, leadId)).for('update');
   if (!existing) throw new AppError(500, 'identity_orphaned', `线索 ${leadId} 的身份记录存在但线索不存在`);
 
-  const { patch, filled } = mergeSubmission(existing, input.lead);
-  const merged = { ...fromLeadRow(existing), ...patch } as NormalisedLead;
-  const fit = scoreLead(toScoringInput(merged, existing.sourceId), [], deps.org.scoring, now);
-  const score = fit.fitScore + existing.behaviourScore;
-  const grade = gradeFor(score, deps.org.scoring.grades);
-
+  const merge = mergeDuplicate(existing, input, deps.org.scoring);
   await tx
     .update(leads)
-    .set({
-      ...patch,
-      score,
-      fitScore: fit.fitScore,
-      grade,
-      version: sql`${leads.version} + 1`,
-      updatedAt: now,
-    })
+    .set({ ...merge.set, version: sql`${leads.version} + 1`, updatedAt: now })
     .where(eq(leads.id, leadId));
-
-  const known = new Set(input.matches.map((m) => `${m.kind}\u0000${m.value}`));
-  const fresh = input.keys.filter((k) => !known.has(`${k.kind}\u0000${k.value}`));
-  if (fresh.length > 0) {
+  if (merge.fresh.length > 0) {
     // New contact details now also identify this customer. A key another racing submission took in
     // the meantime stays with it (no-op update), which is why this is not a plain INSERT.
     await tx
       .insert(leadIdentities)
-      .values(fresh.map((k) => ({ ...k, leadId, createdAt: now })))
+      .values(merge.fresh.map((k) => ({ ...k, leadId, createdAt: now })))
       .onDuplicateKeyUpdate({ set: { leadId: sql`${leadIdentities.leadId}` } });
   }
-
-  const otherLeads = [...new Set(input.matches.map((m) => m.leadId))].filter((id) => id !== leadId);
-  const events = [
-    {
-      leadId,
-      type: 'lead.duplicate',
-      actor: { type: 'source' as const, id: input.sourceId },
-      data: {
-        sourceId: input.sourceId,
-        matchedOn: [...new Set(input.matches.filter((m) => m.leadId === leadId).map((m) => m.kind))],
-        filled,
-        campaign: input.lead.campaign,
-        keyword: input.lead.keyword,
-        externalId: input.lead.externalId,
-        ...(otherLeads.length > 0 ? { alsoMatched: otherLeads } : {}),
-      },
-    },
-  ];
-  if (grade !== existing.grade) {
-    events.push({
-      leadId,
-      type: 'lead.grade_changed',
-      actor: { type: 'source', id: input.sourceId },
-      data: { from: existing.grade, to: grade, score, reason: 'duplicate_merged' } as never,
-    });
-  }
-  await appendEvents(tx, events, now);
+  await appendEvents(tx, merge.events, now);
   return { status: 200, body: { id: leadId, status: 'merged' }, replayed: false };
 }
 

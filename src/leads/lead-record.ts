@@ -29,6 +29,9 @@ const SCALAR_FIELDS = [
 
 type ScalarField = (typeof SCALAR_FIELDS)[number];
 
+/** The part of a lead row that merging and scoring read: its scalar fields, tags and custom fields. */
+export type MergeableLead = Pick<LeadRow, ScalarField | 'tags' | 'custom'>;
+
 export function toScoringInput(lead: NormalisedLead | LeadRow, sourceId: string): ScoringInput {
   const out = { source: sourceId, tags: lead.tags, custom: lead.custom } as ScoringInput;
   const target = out as unknown as Record<ScalarField, unknown>;
@@ -36,7 +39,7 @@ export function toScoringInput(lead: NormalisedLead | LeadRow, sourceId: string)
   return out;
 }
 
-export function fromLeadRow(row: LeadRow): NormalisedLead {
+export function fromLeadRow(row: MergeableLead): NormalisedLead {
   const out = { tags: row.tags, custom: row.custom } as NormalisedLead;
   const target = out as unknown as Record<ScalarField, unknown>;
   for (const field of SCALAR_FIELDS) target[field] = row[field];
@@ -49,7 +52,7 @@ export function fromLeadRow(row: LeadRow): NormalisedLead {
  * fields filled key by key. Returns the patch and the names of the fields it filled.
  */
 export function mergeSubmission(
-  existing: LeadRow,
+  existing: MergeableLead,
   incoming: NormalisedLead,
 ): { patch: Partial<LeadRow>; filled: string[] } {
   const patch: Record<string, unknown> = {};

@@ -1,4 +1,5 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
+import { insertStatement, type Statement } from '../db/batch';
 import type { Db } from '../db/client';
 import { rejectedPayloads } from '../db/schema';
 import { parseJsonBody } from '../http/read-body';
@@ -10,34 +11,39 @@ import { type IntakeDeps, intakeLead } from './intake';
  * An admin fixes the payload (`leadrelay intake edit`) or the config (a new source, a scoring rule)
  * and replays it through the very same intake action.
  */
-export async function storeRejectedPayload(
-  db: Db,
-  input: {
-    sourceId: string;
-    reasonCode: string;
-    issues: FieldIssue[];
-    contentType: string | null;
-    idempotencyKey: string | null;
-    requestId: string | null;
-    body: Buffer;
-    now: Date;
-  },
-): Promise<number> {
-  const [row] = await db
-    .insert(rejectedPayloads)
-    .values({
-      sourceId: input.sourceId,
-      reasonCode: input.reasonCode,
-      issues: input.issues,
-      contentType: input.contentType,
-      idempotencyKey: input.idempotencyKey,
-      requestId: input.requestId,
-      body: input.body,
-      receivedAt: input.now,
-      updatedAt: input.now,
-    })
-    .$returningId();
+export interface RejectedPayloadInput {
+  sourceId: string;
+  reasonCode: string;
+  issues: FieldIssue[];
+  contentType: string | null;
+  idempotencyKey: string | null;
+  requestId: string | null;
+  body: Buffer;
+  now: Date;
+}
+
+function rejectedPayloadValues(input: RejectedPayloadInput) {
+  return {
+    sourceId: input.sourceId,
+    reasonCode: input.reasonCode,
+    issues: input.issues,
+    contentType: input.contentType,
+    idempotencyKey: input.idempotencyKey,
+    requestId: input.requestId,
+    body: input.body,
+    receivedAt: input.now,
+    updatedAt: input.now,
+  };
+}
+
+export async function storeRejectedPayload(db: Db, input: RejectedPayloadInput): Promise<number> {
+  const [row] = await db.insert(rejectedPayloads).values(rejectedPayloadValues(input)).$returningId();
   return row!.id;
+}
+
+/** The same rows as one INSERT for a batched transaction (bulk intake, db/batch.ts). */
+export function storeRejectedPayloadsStatement(inputs: RejectedPayloadInput[]): Statement {
+  return insertStatement(rejectedPayloads, inputs.map(rejectedPayloadValues));
 }
 
 export async function listRejectedPayloads(db: Db, options: { status?: string; limit?: number } = {}) {
