@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import type { WecomControl } from './control';
 import type { RouteDeps } from './http-util';
 import { EmulatorInputError, isObject, parseJsonObject, readRawBody } from './http-util';
+import { handleLiveEvents } from './live-events';
 import type { JsonObject } from './types';
 
 async function jsonBody(ctx: Context): Promise<JsonObject> {
@@ -30,9 +31,11 @@ async function act(ctx: Context, action: () => Promise<unknown>): Promise<void> 
   }
 }
 
-export function registerEmulatorApi(router: Router, { state }: RouteDeps, control: WecomControl): void {
+export function registerEmulatorApi(router: Router, deps: RouteDeps, control: WecomControl): void {
+  const { state } = deps;
   const base = '/_emulator/api';
   router.get(`${base}/state`, (ctx) => reply(ctx, 200, state.snapshot()));
+  router.get(`${base}/events`, (ctx) => handleLiveEvents(ctx, deps));
   router.get(`${base}/stats`, (ctx) => reply(ctx, 200, state.stats()));
   router.get(`${base}/chats/:userid`, (ctx) => {
     const chat = state.chat(ctx.params.userid!);

@@ -29,9 +29,16 @@ interface DuplicateRecord {
   answer: JsonObject;
 }
 
+/** What the page's live stream (`GET /_emulator/api/events`) is told about. */
+export type StateChange =
+  | { kind: 'member'; id: string; message: ChatMessage }
+  | { kind: 'group'; id: string; message: GroupMessage }
+  | { kind: 'reset' };
+
 interface MemberState {
   userid: string;
   name: string;
+  title: string | undefined;
   chat: ChatMessage[];
   /** Delivery times (ms) inside the last hour, for the path 90454 limits. */
   deliveries: number[];
@@ -60,6 +67,7 @@ export class WecomEmulatorState {
   private duplicates = new Map<string, DuplicateRecord>();
   private seq = 0;
   private msgSeq = 0n;
+  private listeners = new Set<(change: StateChange) => void>();
 
   constructor(private readonly settings: WecomSettings) {
     this.reset();
@@ -83,6 +91,22 @@ export class WecomEmulatorState {
     return (7_300_000_000_000_000_000n + this.msgSeq).toString();
   }
 
+  /** Calls `listener` after every new or updated message and on reset; returns the unsubscribe. */
+  subscribe(listener: (change: StateChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: StateChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.settings.logger.error({ err }, 'wecom emulator: state listener failed');
+      }
+    }
+  }
+
   reset(): void {
     Object.assign(this.counters, emptyStats());
     this.tokens.clear();
@@ -92,11 +116,19 @@ export class WecomEmulatorState {
     this.members.clear();
     this.robots.clear();
     for (const m of this.settings.members) {
-      this.members.set(m.userid, { userid: m.userid, name: m.name, chat: [], deliveries: [], dropped: 0 });
+      this.members.set(m.userid, {
+        userid: m.userid,
+        name: m.name,
+        title: m.title,
+        chat: [],
+        deliveries: [],
+        dropped: 0,
+      });
     }
     for (const r of this.settings.groupRobots) {
       this.robots.set(r.key, { key: r.key, name: r.name, messages: [], sends: [] });
     }
+    this.emit({ kind: 'reset' });
   }
 
   // --- access tokens (path 91039) ---
@@ -173,6 +205,7 @@ export class WecomEmulatorState {
     const full: ChatMessage = { seq: ++this.seq, at: this.nowIso(), ...msg };
     this.members.get(userid)!.chat.push(full);
     if (msg.direction === 'out') this.counters.delivered += 1;
+    this.emit({ kind: 'member', id: userid, message: full });
     return full;
   }
 
@@ -180,7 +213,13 @@ export class WecomEmulatorState {
     const full: GroupMessage = { seq: ++this.seq, at: this.nowIso(), msgtype, body };
     this.robots.get(key)!.messages.push(full);
     this.counters.delivered += 1;
+    this.emit({ kind: 'group', id: key, message: full });
     return full;
+  }
+
+  /** Tells listeners a member's message changed in place (a card updated by update_template_card). */
+  messageUpdated(userid: string, message: ChatMessage): void {
+    this.emit({ kind: 'member', id: userid, message });
   }
 
   // --- task ids and response codes (path 90236, 94888) ---
@@ -240,9 +279,17 @@ export class WecomEmulatorState {
 
   chat(
     userid: string,
-  ): { userid: string; name: string; dropped: number; messages: ChatMessage[] } | undefined {
+  ): { userid: string; name: string; title?: string; dropped: number; messages: ChatMessage[] } | undefined {
     const m = this.members.get(userid);
-    return m && { userid: m.userid, name: m.name, dropped: m.dropped, messages: m.chat };
+    return (
+      m && {
+        userid: m.userid,
+        name: m.name,
+        ...(m.title !== undefined ? { title: m.title } : {}),
+        dropped: m.dropped,
+        messages: m.chat,
+      }
+    );
   }
 
   group(key: string): { key: string; name: string; messages: GroupMessage[] } | undefined {

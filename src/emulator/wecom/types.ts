@@ -8,6 +8,8 @@ import type { Clock } from '../../lib/clock';
 export interface WecomMemberConfig {
   userid: string;
   name: string;
+  /** Shown under the name on the page, e.g. 华东大区 · 主管. */
+  title?: string;
 }
 
 export interface WecomRobotConfig {

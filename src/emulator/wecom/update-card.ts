@@ -74,6 +74,7 @@ export async function handleUpdateTemplateCard(ctx: Context, { state, settings }
         view.replaceName = undefined;
       }
       view.updatedAt = at;
+      state.messageUpdated(userid, msg);
     }
   }
   state.counters.cards_updated += 1;
