@@ -46,6 +46,31 @@ export const envSchema = z.object({
   WECOM_API_BASE: z.url({ protocol: /^https?$/ }).default('https://qyapi.weixin.qq.com'),
   /** Answer deadline of WeCom API calls; past it a send is ambiguous (it may have been accepted). */
   WECOM_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+
+  // DingTalk app (钉钉企业内部应用) with its robot. DingTalk is enabled when DINGTALK_APP_KEY is set.
+  DINGTALK_APP_KEY: z.string().min(1).optional(),
+  DINGTALK_APP_SECRET: z.string().min(1).optional(),
+  /** The app robot's robotCode (机器人 → 消息推送); usually the same as the AppKey. */
+  DINGTALK_ROBOT_CODE: z.string().min(1).optional(),
+  /** `http`: callbacks to our public URL; `stream`: a WebSocket we open ourselves (no public URL). */
+  DINGTALK_MODE: z.enum(['http', 'stream']).default('http'),
+  DINGTALK_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.dingtalk.com'),
+  DINGTALK_OAPI_BASE: z.url({ protocol: /^https?$/ }).default('https://oapi.dingtalk.com'),
+  /** Id of the card template built in DingTalk's card builder (docs/dingtalk-card.md). */
+  DINGTALK_CARD_TEMPLATE_ID: z.string().min(1).optional(),
+  /** callbackRouteKey the card callback URL is registered under (HTTP mode). */
+  DINGTALK_CALLBACK_ROUTE_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, '只能是 1–64 个字母、数字、_ 或 -')
+    .default('leadrelay'),
+  /** Our public base URL (https://crm.example.com): where DingTalk posts card clicks in HTTP mode. */
+  DINGTALK_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Event subscription (事件订阅) token and aes_key; both or neither. */
+  DINGTALK_EVENT_TOKEN: z.string().min(1).optional(),
+  DINGTALK_EVENT_AES_KEY: z.string().length(43, 'aes_key 必须是 43 个字符').optional(),
+  /** Answer deadline of DingTalk API calls; past it a send is ambiguous (it may have been accepted). */
+  DINGTALK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+
   /** Callback timestamp window in seconds (RELIABILITY.md: 300 s, stricter than the platforms). */
   CALLBACK_WINDOW_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
 });
@@ -67,6 +92,8 @@ const WECOM_REQUIRED = [
   'WECOM_ENCODING_AES_KEY',
 ] as const;
 
+const DINGTALK_REQUIRED = ['DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET', 'DINGTALK_ROBOT_CODE'] as const;
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
   // Empty strings mean "unset": docker-compose and .env files produce them for blank lines.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
@@ -81,6 +108,15 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     throw new EnvError([
       `已设置 ${wecomSet.join(', ')}，但缺少 ${missing.join(', ')}（企业微信需要全部设置）`,
     ]);
+  }
+  // DingTalk too: the app key, its secret and the robot code, or none of them.
+  const dingtalkSet = DINGTALK_REQUIRED.filter((name) => result.data[name] !== undefined);
+  if (dingtalkSet.length > 0 && dingtalkSet.length < DINGTALK_REQUIRED.length) {
+    const missing = DINGTALK_REQUIRED.filter((name) => result.data[name] === undefined);
+    throw new EnvError([`已设置 ${dingtalkSet.join(', ')}，但缺少 ${missing.join(', ')}（钉钉需要全部设置）`]);
+  }
+  if ((result.data.DINGTALK_EVENT_TOKEN === undefined) !== (result.data.DINGTALK_EVENT_AES_KEY === undefined)) {
+    throw new EnvError(['DINGTALK_EVENT_TOKEN 与 DINGTALK_EVENT_AES_KEY 需要同时设置（钉钉事件订阅）']);
   }
   return Object.freeze(result.data);
 }
@@ -101,3 +137,27 @@ export function wecomSettings(env: Env) {
 }
 
 export type WecomSettings = NonNullable<ReturnType<typeof wecomSettings>>;
+
+/** The DingTalk settings when DingTalk is configured, else null. */
+export function dingtalkSettings(env: Env) {
+  if (!env.DINGTALK_APP_KEY) return null;
+  return {
+    appKey: env.DINGTALK_APP_KEY,
+    appSecret: env.DINGTALK_APP_SECRET!,
+    robotCode: env.DINGTALK_ROBOT_CODE!,
+    mode: env.DINGTALK_MODE,
+    apiBase: env.DINGTALK_API_BASE,
+    oapiBase: env.DINGTALK_OAPI_BASE,
+    cardTemplateId: env.DINGTALK_CARD_TEMPLATE_ID ?? null,
+    callbackRouteKey: env.DINGTALK_CALLBACK_ROUTE_KEY,
+    publicUrl: env.DINGTALK_PUBLIC_URL ?? null,
+    event:
+      env.DINGTALK_EVENT_TOKEN && env.DINGTALK_EVENT_AES_KEY
+        ? { token: env.DINGTALK_EVENT_TOKEN, aesKey: env.DINGTALK_EVENT_AES_KEY }
+        : null,
+    windowSeconds: env.CALLBACK_WINDOW_SECONDS,
+    timeoutMs: env.DINGTALK_TIMEOUT_MS,
+  };
+}
+
+export type DingtalkSettings = NonNullable<ReturnType<typeof dingtalkSettings>>;
