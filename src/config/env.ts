@@ -113,9 +113,14 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   const dingtalkSet = DINGTALK_REQUIRED.filter((name) => result.data[name] !== undefined);
   if (dingtalkSet.length > 0 && dingtalkSet.length < DINGTALK_REQUIRED.length) {
     const missing = DINGTALK_REQUIRED.filter((name) => result.data[name] === undefined);
-    throw new EnvError([`已设置 ${dingtalkSet.join(', ')}，但缺少 ${missing.join(', ')}（钉钉需要全部设置）`]);
+    throw new EnvError([
+      `已设置 ${dingtalkSet.join(', ')}，但缺少 ${missing.join(', ')}（钉钉需要全部设置）`,
+    ]);
   }
-  if ((result.data.DINGTALK_EVENT_TOKEN === undefined) !== (result.data.DINGTALK_EVENT_AES_KEY === undefined)) {
+  if (
+    (result.data.DINGTALK_EVENT_TOKEN === undefined) !==
+    (result.data.DINGTALK_EVENT_AES_KEY === undefined)
+  ) {
     throw new EnvError(['DINGTALK_EVENT_TOKEN 与 DINGTALK_EVENT_AES_KEY 需要同时设置（钉钉事件订阅）']);
   }
   return Object.freeze(result.data);

@@ -16,6 +16,15 @@ export interface Directory {
     member: MemberConfig,
     enabled: ReadonlySet<PlatformName>,
   ): { platform: PlatformName; userId: string } | null;
+  /**
+   * Where a card offered to a whole team can be posted once, in the team's group chat: only on a
+   * platform whose group cards call back (DingTalk; WeCom group robots carry no buttons). Null when
+   * the team has no such group on an enabled platform.
+   */
+  cardGroupOf(
+    team: TeamConfig,
+    enabled: ReadonlySet<PlatformName>,
+  ): { platform: PlatformName; groupKey: string } | null;
   sourceName(sourceId: string): string;
 }
 
@@ -45,6 +54,8 @@ export function createDirectory(org: OrgConfig): Directory {
       }
       return null;
     },
+    cardGroupOf: (team, enabled) =>
+      team.dingtalk && enabled.has('dingtalk') ? { platform: 'dingtalk', groupKey: team.id } : null,
     sourceName: (sourceId) => sources.get(sourceId) ?? sourceId,
   };
 }

@@ -65,6 +65,8 @@ export interface TeamConfig {
   calendar?: string;
   /** Digests in the team's group chat (filled by the schema's defaults when loaded from a file). */
   digest?: TeamDigestConfig;
+  /** The team's DingTalk group: pool offers to its DingTalk members are posted there once. */
+  dingtalk?: { openConversationId: string };
   members: string[];
 }
 
@@ -74,8 +76,11 @@ export interface TeamDigestConfig {
   cron: string;
   /** Weekly digest (last Monday to Sunday). Default `5 9 * * 1`. */
   weeklyCron: string;
-  /** The group robot: WeCom webhook key. Without one the digest is computed but not posted. */
-  robot?: { wecom?: string };
+  /**
+   * The group robots: WeCom webhook key, DingTalk custom robot (access token + signing secret).
+   * Without one the digest is computed but not posted.
+   */
+  robot?: { wecom?: string; dingtalk?: { accessToken: string; secret: string } };
 }
 
 export interface SourceConfig {

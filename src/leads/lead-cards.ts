@@ -119,6 +119,47 @@ export function buildCardWrites(deps: LeadDeps, input: CardRequest): CardWrites 
 }
 
 /**
+ * Queues one card to a team's group chat for several members at once (a pool offer on a platform
+ * whose group cards call back): one `cards` row whose recipients are those members, so any of them
+ * may click it, and one outbox row to the group.
+ */
+export async function queueGroupCard(
+  tx: Tx,
+  deps: LeadDeps,
+  input: Omit<CardRequest, 'member' | 'focus'> & {
+    members: MemberConfig[];
+    group: { platform: 'wecom' | 'dingtalk'; groupKey: string };
+  },
+): Promise<string> {
+  const cardId = newCardId(input.leadId, input.template);
+  const card = renderCard(deps.cards, input.template, input.context);
+  const now = deps.clock.now();
+  await tx.insert(cards).values({
+    id: cardId,
+    leadId: input.leadId,
+    template: input.template,
+    platform: input.group.platform,
+    recipients: input.members.map((m) => m.id),
+    focusMemberId: null,
+    createdAt: now,
+  });
+  await enqueueOutbox(
+    tx,
+    [
+      {
+        dedupeKey: input.dedupeKey,
+        platform: input.group.platform,
+        leadId: input.leadId,
+        cardId,
+        message: { kind: 'card', to: { kind: 'group', groupKey: input.group.groupKey }, cardId, card },
+      },
+    ],
+    now,
+  );
+  return cardId;
+}
+
+/**
  * Updates a card in place for the given members (the claimed state, or void with a reason) and marks
  * it settled. Needs an update token: the one from the click that caused this, else the freshest one
  * stored for a recipient. Without one the card cannot change (WeCom response codes are single use).

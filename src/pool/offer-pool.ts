@@ -1,5 +1,6 @@
+import type { MemberConfig } from '../config/org-types';
 import type { Tx } from '../db/client';
-import { cardContext, queueCard } from '../leads/lead-cards';
+import { cardContext, queueCard, queueGroupCard } from '../leads/lead-cards';
 import type { LeadDeps } from '../leads/lead-deps';
 import type { LeadRow } from '../leads/lead-record';
 
@@ -17,10 +18,29 @@ export async function offerToPool(
   if (!deps.org.pool.offerToTeam || lead.grade === 'C' || !lead.teamId) return 0;
   const team = deps.directory.team(lead.teamId);
   if (!team) return 0;
+  const eligible = team.members
+    .map((id) => deps.directory.member(id))
+    .filter((m): m is MemberConfig => !!m?.active && m.weight !== 0 && !input.exclude.includes(m.id));
+  // Where the team has a group whose cards call back (DingTalk), its members there get one card in
+  // the group instead of one each; everyone else still gets their own.
+  const group = deps.directory.cardGroupOf(team, deps.platforms);
+  const inGroup = group
+    ? eligible.filter((m) => deps.directory.addressOf(m, deps.platforms)?.platform === group.platform)
+    : [];
   let offered = 0;
-  for (const memberId of team.members) {
-    const member = deps.directory.member(memberId);
-    if (!member?.active || member.weight === 0 || input.exclude.includes(member.id)) continue;
+  if (group && inGroup.length > 0) {
+    await queueGroupCard(tx, deps, {
+      leadId: lead.id,
+      members: inGroup,
+      group,
+      template: 'pool-offer',
+      context: cardContext(deps, lead, { reason: input.reason }, team),
+      dedupeKey: `lead:${lead.id}:pool:${input.round}:group:${team.id}`,
+    });
+    offered += inGroup.length;
+  }
+  for (const member of eligible) {
+    if (inGroup.includes(member)) continue;
     const cardId = await queueCard(tx, deps, {
       leadId: lead.id,
       member,
