@@ -197,7 +197,7 @@ function preview(m) {
   if (m.event) return '[点击按钮]';
   if (m.msgtype === 'image') return '[图片]';
   var t = m.text !== undefined ? m.text : m.markdown !== undefined ? m.markdown : (obj(m.body) || {}).content;
-  return String(t || '').replace(/[*#>\x60]|<[^>]*>/g, '').replace(/\s+/g, ' ').slice(0, 40);
+  return String(t || '').replace(/<[^>]*>|\*\*|\x60/g, '').replace(/^[#>\s]+/gm, '').replace(/\s+/g, ' ').slice(0, 40);
 }
 
 /* ---------- conversations ---------- */
