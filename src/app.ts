@@ -14,6 +14,7 @@ import type { Metrics } from './metrics/metrics';
 import { requestDurations } from './metrics/request-durations';
 import { metricsRoutes } from './metrics/routes';
 import { wecomCallbackRoutes } from './platforms/wecom/routes';
+import { reportRoutes } from './reports/routes';
 import type { SourceKeyAuthenticator } from './sources/api-keys';
 
 /** Everything the HTTP app needs, built by the composition root (main.ts) or by a test. */
@@ -42,7 +43,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestContext(deps.logging));
   app.use(requestDurations(deps.metrics));
   app.use(errorHandler(deps.logger));
-  const routers = [healthRoutes(deps), leadRoutes(deps), availabilityRoutes(deps)];
+  const routers = [healthRoutes(deps), leadRoutes(deps), availabilityRoutes(deps), reportRoutes(deps)];
   routers.push(metricsRoutes(deps));
   if (deps.wecom) {
     routers.push(

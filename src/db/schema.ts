@@ -76,13 +76,18 @@ export const leads = mysqlTable(
     updatedAt: utc('updated_at').notNull(),
   },
   (t) => [
-    index('leads_team_stage_idx').on(t.teamId, t.stage),
+    // (team_id, stage) for the pool and the open pipeline; closed_at for losses and win rates in a period
+    // (src/reports); budget so the forecast sums a team's open pipeline from the index alone.
+    index('leads_team_stage_closed_idx').on(t.teamId, t.stage, t.closedAt, t.budget),
     index('leads_owner_stage_idx').on(t.ownerId, t.stage),
     // Member load (open leads, today's assignments) reads only this index (routing/member-load.ts).
     index('leads_assignee_load_idx').on(t.assigneeId, t.ownerId, t.stage, t.assignedAt),
     index('leads_company_key_idx').on(t.companyKey),
     index('leads_source_created_idx').on(t.sourceId, t.createdAt),
     index('leads_created_idx').on(t.createdAt),
+    // Reports over every team (src/reports): closings in a period, and the open pipeline from the index.
+    index('leads_team_created_idx').on(t.teamId, t.createdAt),
+    index('leads_stage_closed_idx').on(t.stage, t.closedAt, t.budget),
   ],
 );
 

@@ -1,0 +1,181 @@
+import { sql } from 'drizzle-orm';
+import type { BusinessCalendar } from '../calendar/business-calendar';
+import { calendarForTeam } from '../calendar/team-clock';
+import type { OrgConfig } from '../config/org-types';
+import type { Db } from '../db/client';
+import { parseDbTime } from '../db/columns';
+import { parseDuration } from '../lib/duration';
+import { policyFor } from '../sla/lead-timers';
+import { cohortWhere, type FigureScope, jsonText, ratio, selectRows } from './figures-sql';
+import type { RepFigures } from './figures-types';
+
+export interface ResponseFigures {
+  claimed: number;
+  claimedWithinSla: number;
+  claimedWithinSlaShare: number | null;
+  reps: RepFigures[];
+}
+
+interface LeadResponseRow {
+  grade: string;
+  team_id: string | null;
+  created_at: string | Date;
+  first_assignee: string | null;
+  claimer: string | null;
+  claim_at: string | Date | null;
+  offer_at: string | Date | null;
+  responder: string | null;
+  response_at: string | Date | null;
+  claimers: string | null;
+}
+
+const FOLLOW_UPS = sql`('lead.note_added', 'lead.followed_up', 'lead.stage_changed')`;
+
+/**
+ * Claims and first responses of the cohort. The reduction from timeline events to one row per cohort
+ * lead happens in SQL (a GROUP BY over the cohort's events through `lead_events_lead_idx`; "first"
+ * is the lowest event id, the timeline's own order); only leads with an offer, a claim or a follow-up
+ * come back. The tally by rep and the percentiles run here over those rows: they are bounded by the
+ * cohort of one period, and the claim window may run on a team's business calendar, which SQL cannot
+ * evaluate.
+ */
+export async function computeResponses(
+  deps: { db: Db; org: OrgConfig },
+  scope: FigureScope,
+): Promise<ResponseFigures> {
+  const rows = await selectRows<LeadResponseRow>(
+    deps.db,
+    sql`
+      SELECT p.grade, p.team_id, p.created_at, p.claimers,
+        ${jsonText(sql`fa.data`, '$.memberId')} AS first_assignee,
+        fc.actor_id AS claimer, fc.created_at AS claim_at,
+        (SELECT o.created_at FROM lead_events o
+          WHERE o.lead_id = p.id AND o.id < p.first_claim_id AND o.type IN ('lead.assigned', 'lead.rerouted')
+          ORDER BY o.id DESC LIMIT 1) AS offer_at,
+        fr.actor_id AS responder, fr.created_at AS response_at
+      FROM (
+        SELECT l.id, l.grade, l.team_id, l.created_at,
+          MIN(CASE WHEN e.type = 'lead.assigned' THEN e.id END) AS first_assigned_id,
+          MIN(CASE WHEN e.type = 'lead.claimed' THEN e.id END) AS first_claim_id,
+          MIN(CASE WHEN e.type IN ${FOLLOW_UPS} AND e.actor_type = 'member' THEN e.id END) AS first_response_id,
+          GROUP_CONCAT(DISTINCT CASE WHEN e.type = 'lead.claimed' THEN e.actor_id END) AS claimers
+        FROM leads l
+        JOIN lead_events e ON e.lead_id = l.id
+          AND e.type IN ('lead.assigned', 'lead.claimed', 'lead.note_added', 'lead.followed_up', 'lead.stage_changed')
+        WHERE ${cohortWhere(scope)}
+        GROUP BY l.id, l.grade, l.team_id, l.created_at
+      ) p
+      LEFT JOIN lead_events fa ON fa.id = p.first_assigned_id
+      LEFT JOIN lead_events fc ON fc.id = p.first_claim_id
+      LEFT JOIN lead_events fr ON fr.id = p.first_response_id`,
+  );
+
+  const withinSla = claimWindowCheck(deps.org);
+  const tallies = new Map<string, Tally>();
+  const tally = (memberId: string) => {
+    let t = tallies.get(memberId);
+    if (!t) {
+      t = { assigned: 0, claimed: 0, claimedWithinSla: 0, responses: [] };
+      tallies.set(memberId, t);
+    }
+    return t;
+  };
+  let claimed = 0;
+  let claimedWithinSla = 0;
+  for (const row of rows) {
+    const createdAt = parseDbTime(row.created_at);
+    if (row.first_assignee) tally(row.first_assignee).assigned++;
+    for (const memberId of row.claimers?.split(',') ?? []) tally(memberId).claimed++;
+    if (row.claimer && row.claim_at) {
+      claimed++;
+      const offeredAt = row.offer_at ? parseDbTime(row.offer_at) : createdAt;
+      if (withinSla(row.grade, row.team_id, offeredAt, parseDbTime(row.claim_at))) {
+        claimedWithinSla++;
+        tally(row.claimer).claimedWithinSla++;
+      }
+    }
+    if (row.responder && row.response_at) {
+      tally(row.responder).responses.push(parseDbTime(row.response_at).getTime() - createdAt.getTime());
+    }
+  }
+  return {
+    claimed,
+    claimedWithinSla,
+    claimedWithinSlaShare: ratio(claimedWithinSla, claimed),
+    reps: repRows(deps.org, scope.teamId, tallies),
+  };
+}
+
+interface Tally {
+  assigned: number;
+  claimed: number;
+  claimedWithinSla: number;
+  responses: number[];
+}
+
+/**
+ * Was a claim made within the grade's claim window of the offer it answered? Wall-clock policies add
+ * the window; business-clock policies place it on the team's calendar, as the claim-window timer did
+ * (sla/assignment-wiring.ts); a team without a calendar counts wall time there too.
+ */
+function claimWindowCheck(org: OrgConfig) {
+  const calendars = new Map<string, BusinessCalendar | undefined>();
+  const calendarOf = (teamId: string | null) => {
+    if (teamId === null || !org.teams.some((t) => t.id === teamId)) return undefined;
+    if (!calendars.has(teamId)) calendars.set(teamId, calendarForTeam(org, teamId));
+    return calendars.get(teamId);
+  };
+  return (grade: string, teamId: string | null, offeredAt: Date, claimedAt: Date): boolean => {
+    const policy = policyFor(org, grade);
+    const windowMs = parseDuration(policy.claimWithin);
+    const calendar = policy.clock === 'business' ? calendarOf(teamId) : undefined;
+    const deadline = calendar
+      ? calendar.addBusinessTime(offeredAt, windowMs)
+      : new Date(offeredAt.getTime() + windowMs);
+    return claimedAt.getTime() <= deadline.getTime();
+  };
+}
+
+/**
+ * One row per rep: for a team, its members in config order (with zeros) and then anyone else who
+ * worked its cohort; for the whole organisation, everyone with a non-zero figure, in config order.
+ */
+function repRows(org: OrgConfig, teamId: string | null, tallies: Map<string, Tally>): RepFigures[] {
+  const team = teamId === null ? undefined : org.teams.find((t) => t.id === teamId);
+  const order = org.members.map((m) => m.id);
+  const ids = new Set<string>(team?.members ?? []);
+  const others = [...tallies.keys()].filter((id) => !ids.has(id));
+  const position = (id: string) => {
+    const i = order.indexOf(id);
+    return i < 0 ? order.length : i;
+  };
+  others.sort((a, b) => position(a) - position(b) || a.localeCompare(b));
+  return [...ids, ...others].map((memberId) => {
+    const t = tallies.get(memberId) ?? { assigned: 0, claimed: 0, claimedWithinSla: 0, responses: [] };
+    const sorted = [...t.responses].sort((a, b) => a - b);
+    return {
+      memberId,
+      name: org.members.find((m) => m.id === memberId)?.name ?? memberId,
+      assigned: t.assigned,
+      claimed: t.claimed,
+      claimedWithinSla: t.claimedWithinSla,
+      firstResponseMedianMs: median(sorted),
+      firstResponseP90Ms: nearestRank(sorted, 0.9),
+    };
+  });
+}
+
+/** The middle value, or the mean of the two middle values (rounded to a whole ms); null when none. */
+export function median(sorted: readonly number[]): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  const mid = Math.floor(n / 2);
+  return n % 2 === 1 ? sorted[mid]! : Math.round((sorted[mid - 1]! + sorted[mid]!) / 2);
+}
+
+/** Nearest-rank percentile: the value at rank ⌈p·n⌉ of the sorted values; null when none. */
+export function nearestRank(sorted: readonly number[], p: number): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  return sorted[Math.min(n, Math.max(1, Math.ceil(p * n))) - 1]!;
+}
