@@ -133,7 +133,10 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       groupRobots,
     },
   });
-  const emulatorUrl = await emulator.start(options.emulatorPort, options.emulatorHost);
+  // Listening on every interface (in a container) still means calling and showing it on loopback.
+  const emulatorUrl = (await emulator.start(options.emulatorPort, options.emulatorHost))
+    .replace('//0.0.0.0:', '//127.0.0.1:')
+    .replace('//[::]:', '//[::1]:');
   let server: RunningServer | undefined;
   try {
     const env = parseEnv({
