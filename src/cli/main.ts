@@ -6,6 +6,7 @@ import { ConfigError } from '../lib/errors';
 import { createLogging } from '../lib/logger';
 import { openRuntime, type Runtime } from '../runtime';
 import { registerDigestCommands } from './digest-commands';
+import { registerImportCommands } from './import-commands';
 import { registerIntakeCommands } from './intake-commands';
 import { registerKeyCommands } from './key-commands';
 import { registerMemberCommands } from './member-commands';
@@ -52,6 +53,7 @@ export function buildCli(io: { out: (line: string) => void; env: () => Env }): C
   registerIntakeCommands(program, { out: io.out, withRuntime });
   registerMemberCommands(program, { out: io.out, withRuntime });
   registerDigestCommands(program, { out: io.out, withRuntime });
+  registerImportCommands(program, { out: io.out, withRuntime });
   return program;
 }
 

@@ -72,6 +72,21 @@ export type PreparedSubmission =
 
 /** In a dry run no id is reserved: leads that would be created get placeholder ids from here up. */
 export const DRY_RUN_ID_BASE = 2 ** 52;
+
+/**
+ * What a dry run has "written" so far. Nothing reaches the database, so a dry run over several
+ * batches carries the keys of the leads its earlier batches would have created: a row matching one
+ * is counted as a merge, as the real import would count it. Only keys are kept (not the leads), so a
+ * dry run of a large file stays small.
+ */
+export interface DryRun {
+  owners: Map<string, number>;
+  nextId: number;
+}
+
+export function startDryRun(): DryRun {
+  return { owners: new Map(), nextId: DRY_RUN_ID_BASE };
+}
 const MAX_ATTEMPTS = 3;
 const RETRYABLE = new Set([ER_DUP_ENTRY, ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT]);
 
@@ -104,15 +119,14 @@ export function prepareMany(
 export async function commitMany(
   deps: IntakeDeps,
   prepared: readonly PreparedSubmission[],
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: DryRun | boolean } = {},
 ): Promise<ManyOutcome[]> {
+  const dryRun = options.dryRun === true ? startDryRun() : options.dryRun || null;
   // Ids reserved in a failed attempt are reused by the next one (a row that merges instead leaves a gap).
   const ids: (number | undefined)[] = [];
   for (let attempt = 1; ; attempt++) {
     try {
-      return await runReadThenBatch(deps.batchPool, (db) =>
-        planBatch(db, deps, prepared, ids, options.dryRun ?? false),
-      );
+      return await runReadThenBatch(deps.batchPool, (db) => planBatch(db, deps, prepared, ids, dryRun));
     } catch (error) {
       const errno = mysqlErrno(error) ?? -1;
       if (!RETRYABLE.has(errno)) throw error;
@@ -168,7 +182,7 @@ function rejectedInput(p: PreparedSubmission & { ok: false }, now: Date): Reject
 export async function intakeMany(
   deps: IntakeDeps,
   requests: readonly ManyRequest[],
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: DryRun | boolean } = {},
 ): Promise<ManyOutcome[]> {
   return commitMany(deps, prepareMany(deps, requests), options);
 }
@@ -190,14 +204,27 @@ async function planBatch(
   deps: IntakeDeps,
   prepared: readonly PreparedSubmission[],
   ids: (number | undefined)[],
-  dryRun: boolean,
+  dryRun: DryRun | null,
 ): Promise<{ statements: Statement[]; result: ManyOutcome[] }> {
   const now = deps.clock.now();
-  const owners = await readOwners(db, prepared);
+  const found = await readOwners(db, prepared);
+  // A dry run keeps the keys its earlier batches created; the rest comes from the database.
+  const owners = dryRun?.owners ?? found;
+  if (dryRun) for (const [key, leadId] of found) if (!owners.has(key)) owners.set(key, leadId);
   const targets = new Map<number, Target>();
-  const existingIds = [...new Set(owners.values())];
-  if (existingIds.length > 0) {
-    const query = db.select().from(leads).where(inArray(leads.id, existingIds));
+  const existingIds = new Set<number>();
+  for (const p of prepared) {
+    if (!p.ok) continue;
+    for (const key of p.keys) {
+      const leadId = owners.get(keyOf(key));
+      if (leadId !== undefined && leadId < DRY_RUN_ID_BASE) existingIds.add(leadId);
+    }
+  }
+  if (existingIds.size > 0) {
+    const query = db
+      .select()
+      .from(leads)
+      .where(inArray(leads.id, [...existingIds]));
     for (const row of dryRun ? await query : await query.for('update')) {
       targets.set(row.id, { isNew: false, row, changed: new Set(), merges: 0 });
     }
@@ -209,7 +236,6 @@ async function planBatch(
   const events: LeadEvent[] = [];
   const timers: TimerSpec[] = [];
   const rejected: RejectedPayloadInput[] = [];
-  let placeholder = DRY_RUN_ID_BASE;
 
   for (const [index, p] of prepared.entries()) {
     const { sourceId, note } = p.request;
@@ -226,7 +252,7 @@ async function planBatch(
 
     if (matches.length === 0) {
       if (!dryRun) ids[index] ??= await deps.leadIds.next();
-      const leadId = dryRun ? placeholder++ : ids[index]!;
+      const leadId = dryRun ? dryRun.nextId++ : ids[index]!;
       const records = newLeadRecords({ leadId, lead: p.lead, keys: p.keys, fit: p.fit, sourceId, now, note });
       const row = { ...records.row, version: 1 };
       targets.set(leadId, { isNew: true, row });
@@ -248,6 +274,12 @@ async function planBatch(
     // The oldest lead among the matches, as in `intakeLead`.
     const leadId = Math.min(...matches.map((m) => m.leadId));
     const target = targets.get(leadId);
+    if (!target && dryRun && leadId >= DRY_RUN_ID_BASE) {
+      // A lead an earlier batch of this dry run would have created: a merge, its fields not kept.
+      for (const key of p.keys) if (!owners.has(keyOf(key))) owners.set(keyOf(key), leadId);
+      outcomes.push({ status: 'merged', id: leadId, warnings: p.warnings });
+      continue;
+    }
     if (!target) throw new AppError(500, 'identity_orphaned', `线索 ${leadId} 的身份记录存在但线索不存在`);
     const merge = mergeDuplicate(
       target.row as MergeTarget,

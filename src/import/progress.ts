@@ -1,0 +1,75 @@
+/**
+ * Progress of a long import on stderr: a bar redrawn in place on a terminal, a plain line every few
+ * seconds otherwise (a log file or CI would fill up with carriage returns).
+ */
+export interface ProgressState {
+  rows: number;
+  created: number;
+  merged: number;
+  rejected: number;
+  bytesRead: number;
+  totalBytes: number;
+  elapsedMs: number;
+}
+
+export interface Progress {
+  update(state: ProgressState): void;
+  /** Clears the bar (terminal) so the summary starts on a clean line. */
+  finish(): void;
+}
+
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export function describeProgress(state: ProgressState): string {
+  const rate = state.elapsedMs > 0 ? (state.rows * 1000) / state.elapsedMs : 0;
+  return (
+    `${fmt(state.rows)} 行（新建 ${fmt(state.created)}，合并 ${fmt(state.merged)}，拒绝 ${fmt(state.rejected)}），` +
+    `${fmt(rate)} 行/秒`
+  );
+}
+
+function percent(state: ProgressState): number {
+  return state.totalBytes > 0 ? Math.min(1, state.bytesRead / state.totalBytes) : 0;
+}
+
+export function createProgress(
+  stream: ProgressStream,
+  options: { tty?: boolean; lineEveryMs?: number; redrawEveryMs?: number } = {},
+): Progress {
+  const tty = options.tty ?? stream.isTTY === true;
+  const lineEveryMs = options.lineEveryMs ?? 5000;
+  const redrawEveryMs = options.redrawEveryMs ?? 100;
+  // A terminal shows the bar at once; a log gets its first line after the first interval.
+  let last = tty ? Number.NEGATIVE_INFINITY : 0;
+  let drawn = false;
+  return {
+    update(state) {
+      const every = tty ? redrawEveryMs : lineEveryMs;
+      if (state.elapsedMs - last < every) return;
+      last = state.elapsedMs;
+      const share = percent(state);
+      if (tty) {
+        const width = 24;
+        const filled = Math.round(share * width);
+        const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+        const line = `导入 ${bar} ${(share * 100).toFixed(0).padStart(3)}% ${describeProgress(state)}`;
+        stream.write(`\r\x1b[K${line}`);
+        drawn = true;
+      } else {
+        stream.write(`导入进度 ${(share * 100).toFixed(0)}%：${describeProgress(state)}\n`);
+      }
+    },
+    finish() {
+      if (tty && drawn) stream.write('\r\x1b[K');
+    },
+  };
+}
+
+/** For callers that want none (tests, the benchmark's own progress). */
+export const silentProgress: Progress = { update: () => undefined, finish: () => undefined };

@@ -1,0 +1,166 @@
+import { createReadStream, type ReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { parse } from 'csv-parse';
+import ExcelJS from 'exceljs';
+import { decodeText, type TextEncoding } from './text-encoding';
+
+/**
+ * A spreadsheet read row by row, never whole: CSV through csv-parse (after the encoding is
+ * detected), XLSX through exceljs's streaming WorkbookReader (first worksheet only). Every cell
+ * becomes text, as the intake API receives text from a form.
+ */
+export interface SheetRow {
+  /** The row number a person sees in Excel (CSV: the record number, header included). */
+  number: number;
+  values: string[];
+}
+
+export interface Sheet {
+  format: 'csv' | 'xlsx';
+  /** CSV only: the encoding and how it was decided, e.g. `gb18030` / `content`. */
+  encoding: { name: TextEncoding; decidedBy: 'bom' | 'content' | 'option' } | null;
+  delimiter: string | null;
+  rows: AsyncIterable<SheetRow>;
+  /** Bytes of the file read so far (of the compressed file for XLSX), for the progress bar. */
+  bytesRead(): number;
+  totalBytes: number;
+  close(): void;
+}
+
+export class SheetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SheetError';
+  }
+}
+
+const ZIP = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+const OLE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
+
+export async function openSheet(file: string, options: { encoding?: TextEncoding } = {}): Promise<Sheet> {
+  const { size } = await stat(file);
+  const magic = Buffer.alloc(4);
+  const handle = await open(file, 'r');
+  try {
+    await handle.read(magic, 0, 4, 0);
+  } finally {
+    await handle.close();
+  }
+  if (magic.equals(OLE)) {
+    throw new SheetError(
+      '不支持 .xls（Excel 97-2003）格式：请在 Excel 中另存为 .xlsx 或 “CSV UTF-8” 后再导入',
+    );
+  }
+  const input = createReadStream(file, { highWaterMark: 256 * 1024 });
+  const base = { totalBytes: size, bytesRead: () => input.bytesRead, close: () => input.destroy() };
+  if (magic.equals(ZIP))
+    return { ...base, format: 'xlsx', encoding: null, delimiter: null, rows: xlsxRows(input) };
+
+  const decoded = await decodeText(input, options.encoding);
+  const delimiter = guessDelimiter(decoded.head);
+  return {
+    ...base,
+    format: 'csv',
+    encoding: { name: decoded.encoding, decidedBy: decoded.decidedBy },
+    delimiter,
+    rows: csvRows(decoded.text, delimiter),
+  };
+}
+
+/** The most frequent of `,`, tab and `;` on the first line (Excel's "Unicode 文本" is tab-separated). */
+export function guessDelimiter(head: string): string {
+  const firstLine = head.split(/\r?\n/, 1)[0] ?? '';
+  let best = ',';
+  let bestCount = 0;
+  for (const candidate of [',', '\t', ';']) {
+    const count = firstLine.split(candidate).length - 1;
+    if (count > bestCount) {
+      best = candidate;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+async function* csvRows(text: NodeJS.ReadableStream, delimiter: string): AsyncGenerator<SheetRow> {
+  const parser = parse({
+    delimiter,
+    // Rows shorter or longer than the header are common in hand-edited files: keep them.
+    relax_column_count: true,
+    relax_quotes: true,
+    // A blank line is still a row number in Excel; the importer skips empty rows itself.
+    skip_empty_lines: false,
+  });
+  text.on('error', (error: Error) => parser.destroy(error));
+  text.pipe(parser);
+  let number = 0;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      number++;
+      yield { number, values: record };
+    }
+  } catch (error) {
+    if (error instanceof SheetError) throw error;
+    throw new SheetError(`CSV 格式错误（第 ${number + 1} 行附近）：${(error as Error).message}`);
+  }
+}
+
+async function* xlsxRows(input: ReadStream): AsyncGenerator<SheetRow> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    hyperlinks: 'ignore',
+    // Styles tell a date cell from a number (the number format); they are small.
+    styles: 'cache',
+    entries: 'ignore',
+  });
+  try {
+    for await (const worksheet of reader) {
+      for await (const row of worksheet) {
+        const values = row.values as unknown[];
+        const cells: string[] = [];
+        for (let i = 1; i < values.length; i++) cells.push(cellText(values[i]));
+        yield { number: row.number, values: cells };
+      }
+      // Only the first worksheet is imported.
+      break;
+    }
+  } catch (error) {
+    throw new SheetError(`无法读取 XLSX 文件：${(error as Error).message}`);
+  } finally {
+    input.destroy();
+  }
+}
+
+/** A cell as text: numbers as typed (a phone number stored as a number stays whole), dates local. */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (value instanceof Date) return dateText(value);
+  if (typeof value === 'object') {
+    const cell = value as Record<string, unknown>;
+    if (Array.isArray(cell.richText)) {
+      return (cell.richText as { text?: string }[]).map((part) => part.text ?? '').join('');
+    }
+    if ('result' in cell) return cellText(cell.result);
+    if ('error' in cell) return '';
+    if (typeof cell.text === 'string') return cell.text;
+    if (cell.text !== undefined) return cellText(cell.text);
+    if (typeof cell.hyperlink === 'string') return cell.hyperlink;
+  }
+  return String(value);
+}
+
+/**
+ * Excel stores wall-clock time without a zone; exceljs hands it over as that wall-clock time in
+ * UTC, so the UTC fields are what the person typed.
+ */
+function dateText(date: Date): string {
+  if (Number.isNaN(date.getTime())) return '';
+  const iso = date.toISOString();
+  const day = iso.slice(0, 10);
+  const time = iso.slice(11, 16);
+  return time === '00:00' ? day : `${day} ${time}`;
+}
