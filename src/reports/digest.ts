@@ -89,11 +89,19 @@ export async function buildDigest(
   const markdown = renderDigestMarkdown({
     figures,
     teamName: input.team.name,
+    channelNames: channelNames(deps.org.sources),
     kind: input.kind,
     ...(input.late ? { late: true } : {}),
   });
   const png = renderFunnelPng({ funnel: figures.funnel, title: '转化漏斗' });
   return { figures, markdown, png, periodKey: input.periodKey };
+}
+
+/** A channel as the team knows it: the names of its sources (`官网表单`, `百度推广/360 推广`). */
+function channelNames(sources: readonly { channel: string; name: string }[]): Record<string, string> {
+  const names: Record<string, string[]> = {};
+  for (const s of sources) (names[s.channel] ??= []).push(s.name);
+  return Object.fromEntries(Object.entries(names).map(([channel, list]) => [channel, list.join('/')]));
 }
 
 export type SendOutcome = 'sent' | 'already_sent' | 'no_robot' | 'disabled' | 'no_platform';

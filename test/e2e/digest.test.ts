@@ -48,6 +48,13 @@ async function postLead(n: number): Promise<number> {
 describe('the daily digest', () => {
   it('three instances at once post one digest: the text, then the funnel chart, with no unmasked phone', async () => {
     const ids = [await postLead(1), await postLead(2)];
+    // Routing runs right after intake; the digest counts the team's leads, so wait for both.
+    await waitFor(async () => {
+      const [rows] = (await stack.app.database.db.execute(
+        sql`SELECT COUNT(*) AS n FROM leads WHERE team_id = 'east' AND id IN (${ids[0]}, ${ids[1]})`,
+      )) as unknown as [{ n: number }[]];
+      return Number(rows[0]!.n) === 2;
+    }, 'both leads routed');
     // A rep typed a phone number into a lost reason: it must not reach the group unmasked.
     await stack.app.database.db.execute(
       sql`UPDATE leads SET stage = 'lost', lost_reason = '预算不符 13900001001' WHERE id = ${ids[0]}`,
@@ -68,7 +75,9 @@ describe('the daily digest', () => {
     expect(text).toContain('华东');
     const body = posted[0]!.body as { content?: string; markdown?: { content: string } };
     const content = body.content ?? body.markdown?.content ?? '';
-    expect(content).toContain('华东团队日报');
+    expect(content).toContain('华东日报');
+    expect(content).toContain('**新线索** 2 条');
+    expect(content).toContain('官网表单');
     expect(Buffer.byteLength(content)).toBeLessThanOrEqual(4096);
     for (const message of posted) {
       expect(JSON.stringify(message.body)).not.toMatch(/1390000100[12]/);
