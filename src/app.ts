@@ -1,6 +1,6 @@
 import Koa from 'koa';
 import { availabilityRoutes } from './availability/routes';
-import type { Env, WecomSettings } from './config/env';
+import type { DingtalkSettings, Env, WecomSettings } from './config/env';
 import type { readJournal } from './db/migrate';
 import { healthRoutes } from './health/routes';
 import { errorHandler } from './http/error-handler';
@@ -13,6 +13,7 @@ import type { Logging } from './lib/logger';
 import type { Metrics } from './metrics/metrics';
 import { requestDurations } from './metrics/request-durations';
 import { metricsRoutes } from './metrics/routes';
+import { dingtalkCallbackRoutes } from './platforms/dingtalk/routes';
 import { wecomCallbackRoutes } from './platforms/wecom/routes';
 import { reportRoutes } from './reports/routes';
 import type { SourceKeyAuthenticator } from './sources/api-keys';
@@ -28,6 +29,8 @@ export interface AppDeps extends IntakeDeps, AssignDeps {
   metrics: Metrics;
   /** Set when WeCom is configured: its callback routes are mounted. */
   wecom: WecomSettings | null;
+  /** Set when DingTalk is configured: its callback routes are mounted. */
+  dingtalk?: DingtalkSettings | null;
   /** Wakes the outbox worker after a transaction that queued messages has committed. */
   notifyOutbox(): void;
   /** Wakes the timer worker after a transaction that scheduled a timer due soon has committed. */
@@ -49,6 +52,16 @@ export function createApp(deps: AppDeps): Koa {
     routers.push(
       wecomCallbackRoutes({
         settings: deps.wecom,
+        clock: deps.clock,
+        logger: deps.logger,
+        accept: (event, appId) => deps.inbox.accept(event, appId),
+      }),
+    );
+  }
+  if (deps.dingtalk) {
+    routers.push(
+      dingtalkCallbackRoutes({
+        settings: deps.dingtalk,
         clock: deps.clock,
         logger: deps.logger,
         accept: (event, appId) => deps.inbox.accept(event, appId),

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { type CardTemplates, loadCardTemplates } from './cards/load-cards';
-import { type Env, parseEnv, wecomSettings } from './config/env';
+import { dingtalkSettings, type Env, parseEnv, wecomSettings } from './config/env';
 import { loadOrgConfig } from './config/load-org-config';
 import { createDirectory, type Directory } from './config/members';
 import type { OrgConfig } from './config/org-types';
@@ -85,10 +85,11 @@ export function describeConnectionError(url: string, error: unknown): string {
   );
 }
 
-/** The chat platforms this deployment has credentials for (DingTalk joins in its issue). */
+/** The chat platforms this deployment has credentials for. */
 export function enabledPlatformNames(env: Env): Set<PlatformName> {
   const names = new Set<PlatformName>();
   if (wecomSettings(env)) names.add('wecom');
+  if (dingtalkSettings(env)) names.add('dingtalk');
   return names;
 }
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type Koa from 'koa';
 import { type AppDeps, createApp } from './app';
-import { wecomSettings } from './config/env';
+import { dingtalkSettings, wecomSettings } from './config/env';
 import { readJournal } from './db/migrate';
 import { handleInboundEvent } from './inbound/handle-inbound-event';
 import { createInbox } from './inbox/inbox';
@@ -11,6 +11,10 @@ import { reminderTimerHandlers } from './leads/reminders';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { readBacklog } from './metrics/read-backlog';
 import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from './outbox/worker';
+import { createDingtalkPlatform } from './platforms/dingtalk/adapter';
+import { createDingtalkClient, type DingtalkClient } from './platforms/dingtalk/client';
+import { type CallbackRegistration, registerCardCallback } from './platforms/dingtalk/register-callback';
+import { createDingtalkStream, type DingtalkStream } from './platforms/dingtalk/stream';
 import type { ChatPlatform, PlatformName } from './platforms/types';
 import { createWecomPlatform } from './platforms/wecom/adapter';
 import { createWecomClient } from './platforms/wecom/client';
@@ -50,6 +54,34 @@ export interface ServerOptions {
   configureApp?: (app: Koa, deps: AppDeps) => void;
 }
 
+/** The DingTalk client of this deployment (shared by the adapter and the callback registration). */
+function createDingtalk(runtime: Runtime): { platform: ChatPlatform; client: DingtalkClient } | null {
+  const settings = dingtalkSettings(runtime.env);
+  if (!settings) return null;
+  const client = createDingtalkClient({
+    settings,
+    clock: runtime.clock,
+    logger: runtime.logging.logger,
+    timeoutMs: settings.timeoutMs,
+  });
+  // A group is a team: its DingTalk group and custom robot come from the org config (secrets usually
+  // `${ENV}`), read at send time so no secret sits in the outbox.
+  const teams = new Map(runtime.org.teams.map((t) => [t.id, t] as const));
+  const platform = createDingtalkPlatform({
+    settings,
+    client,
+    resolveGroup: (groupKey) => {
+      const team = teams.get(groupKey);
+      if (!team) return undefined;
+      const openConversationId = team.dingtalk?.openConversationId;
+      const robot = team.digest?.robot?.dingtalk;
+      if (!openConversationId && !robot) return undefined;
+      return { ...(openConversationId ? { openConversationId } : {}), ...(robot ? { robot } : {}) };
+    },
+  });
+  return { platform, client };
+}
+
 /** The chat platforms this deployment has credentials for. */
 export function createPlatforms(runtime: Runtime): Map<PlatformName, ChatPlatform> {
   const platforms = new Map<PlatformName, ChatPlatform>();
@@ -73,6 +105,8 @@ export function createPlatforms(runtime: Runtime): Map<PlatformName, ChatPlatfor
       createWecomPlatform({ settings: wecom, client, resolveRobotKey: (groupKey) => robots.get(groupKey) }),
     );
   }
+  const dingtalk = createDingtalk(runtime);
+  if (dingtalk) platforms.set('dingtalk', dingtalk.platform);
   return platforms;
 }
 
@@ -140,6 +174,7 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
     inbox,
     metrics,
     wecom: wecomSettings(env),
+    dingtalk: dingtalkSettings(env),
     notifyOutbox: () => outbox.notify(),
     notifyTimers: () => timers.notify(),
     isShuttingDown: () => shuttingDown,
@@ -155,6 +190,27 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  // DingTalk's inbound side: a Stream connection, or (HTTP mode) the card callback registration.
+  const dingtalk = dingtalkSettings(env);
+  let stream: DingtalkStream | undefined;
+  let registration: CallbackRegistration | undefined;
+  if (dingtalk?.mode === 'stream') {
+    stream = createDingtalkStream({
+      settings: dingtalk,
+      clock,
+      logger: logging.logger,
+      accept: (event, appId) => inbox.accept(event, appId),
+    });
+    void stream.start();
+  } else if (dingtalk) {
+    const client = createDingtalkClient({
+      settings: dingtalk,
+      clock,
+      logger: logging.logger,
+      timeoutMs: dingtalk.timeoutMs,
+    });
+    registration = registerCardCallback({ settings: dingtalk, client, logger: logging.logger });
+  }
   let digests: DigestScheduler | undefined;
   if (options.workers !== false) {
     outbox.start();
@@ -179,6 +235,8 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
     stopping ??= (async () => {
       shuttingDown = true;
       digests?.stop();
+      stream?.stop();
+      registration?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, env.SHUTDOWN_GRACE_MS).unref());
