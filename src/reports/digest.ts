@@ -19,6 +19,11 @@ export function digestConfig(team: TeamConfig): TeamDigestConfig {
   return { ...DEFAULTS, ...team.digest };
 }
 
+/** Whether the team has a group robot on any platform. */
+function hasRobot(config: TeamDigestConfig): boolean {
+  return !!config.robot?.wecom || !!config.robot?.dingtalk;
+}
+
 /** `2026-11-21` for a local date. */
 function dateKey(d: { year: number; month: number; day: number }): string {
   return `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
@@ -118,8 +123,11 @@ export async function sendDigest(
 ): Promise<SendOutcome> {
   const config = digestConfig(input.team);
   if (!config.enabled) return 'disabled';
-  if (!config.robot?.wecom) return 'no_robot';
-  if (!deps.platforms.has('wecom')) return 'no_platform';
+  if (!hasRobot(config)) return 'no_robot';
+  // A team may have a WeCom group, a DingTalk group or both: it gets the digest in each.
+  const onWecom = !!config.robot?.wecom && deps.platforms.has('wecom');
+  const onDingtalk = !!config.robot?.dingtalk && deps.platforms.has('dingtalk');
+  if (!onWecom && !onDingtalk) return 'no_platform';
   const { period, periodKey } = digestPeriod(input.kind, input.team.timezone, input.at);
   const digest = await buildDigest(deps, {
     team: input.team,
@@ -130,18 +138,29 @@ export async function sendDigest(
   });
   const key = `digest:${input.team.id}:${input.kind}:${periodKey}`;
   const to = { kind: 'group' as const, groupKey: input.team.id };
-  const items: OutboxItem[] = [
-    {
-      dedupeKey: `${key}:text`,
-      platform: 'wecom',
+  const items: OutboxItem[] = [];
+  if (onWecom) {
+    items.push(
+      {
+        dedupeKey: `${key}:text`,
+        platform: 'wecom',
+        message: { kind: 'markdown', to, markdown: digest.markdown },
+      },
+      {
+        dedupeKey: `${key}:chart`,
+        platform: 'wecom',
+        message: { kind: 'image', to, pngBase64: digest.png.toString('base64') },
+      },
+    );
+  }
+  if (onDingtalk) {
+    // DingTalk custom robots post no images (only links to hosted ones): the text alone.
+    items.push({
+      dedupeKey: `${key}:dingtalk:text`,
+      platform: 'dingtalk',
       message: { kind: 'markdown', to, markdown: digest.markdown },
-    },
-    {
-      dedupeKey: `${key}:chart`,
-      platform: 'wecom',
-      message: { kind: 'image', to, pngBase64: digest.png.toString('base64') },
-    },
-  ];
+    });
+  }
   try {
     await withTransaction(deps.db, async (tx) => {
       const now = deps.clock.now();
@@ -196,7 +215,7 @@ export function startDigestScheduler(
   };
   for (const team of deps.org.teams) {
     const config = digestConfig(team);
-    if (!config.enabled || !config.robot?.wecom) continue;
+    if (!config.enabled || !hasRobot(config)) continue;
     for (const [kind, expression] of [
       ['daily', config.cron],
       ['weekly', config.weeklyCron],
@@ -214,7 +233,7 @@ export function startDigestScheduler(
       const now = deps.clock.now();
       for (const team of deps.org.teams) {
         const config = digestConfig(team);
-        if (!config.enabled || !config.robot?.wecom) continue;
+        if (!config.enabled || !hasRobot(config)) continue;
         for (const [kind, expression, horizonMs] of [
           ['daily', config.cron, 24 * 3600_000],
           ['weekly', config.weeklyCron, 7 * 24 * 3600_000],
