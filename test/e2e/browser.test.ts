@@ -146,9 +146,7 @@ describe('the emulator page in chromium', () => {
     const before = await botMessages.count();
     await page.locator('#chips button', { hasText: '战报' }).click();
     await page.locator('.m.mine .bubble', { hasText: '战报' }).waitFor({ timeout: 5000 });
-    await page.waitForFunction((n) => document.querySelectorAll('.m:not(.mine)').length > n, before, {
-      timeout: 10_000,
-    });
+    await botMessages.nth(before).waitFor({ timeout: 10_000 });
 
     // A group chat opens from the list and the URL names it.
     await page.locator('.conv[data-kind="group"]').first().click();
