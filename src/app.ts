@@ -13,6 +13,7 @@ import type { Logging } from './lib/logger';
 import type { Metrics } from './metrics/metrics';
 import { requestDurations } from './metrics/request-durations';
 import { metricsRoutes } from './metrics/routes';
+import { openApiRoutes } from './openapi/routes';
 import { dingtalkCallbackRoutes } from './platforms/dingtalk/routes';
 import { wecomCallbackRoutes } from './platforms/wecom/routes';
 import { reportRoutes } from './reports/routes';
@@ -47,7 +48,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestDurations(deps.metrics));
   app.use(errorHandler(deps.logger));
   const routers = [healthRoutes(deps), leadRoutes(deps), availabilityRoutes(deps), reportRoutes(deps)];
-  routers.push(metricsRoutes(deps));
+  routers.push(metricsRoutes(deps), openApiRoutes());
   if (deps.wecom) {
     routers.push(
       wecomCallbackRoutes({

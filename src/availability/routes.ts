@@ -24,7 +24,7 @@ export interface AvailabilityRouteDeps {
 /** `{until, reason}` is tiny; anything bigger is not a well-meant request. */
 const BODY_LIMIT = 4096;
 
-const awayBodySchema = z.strictObject({
+export const awayBodySchema = z.strictObject({
   until: z.string().min(1).max(64),
   reason: z.string().max(255).optional(),
 });
