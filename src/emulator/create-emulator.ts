@@ -12,6 +12,8 @@ import { Router } from '@koa/router';
 import Koa from 'koa';
 import pino from 'pino';
 import { createSystemClock } from '../lib/clock';
+import { createDingtalkEmulator, type DingtalkEmulator } from './dingtalk/create-dingtalk-emulator';
+import type { DingtalkEmulatorConfig, DingtalkEmulatorOptions } from './dingtalk/types';
 import { CallbackSender } from './wecom/callback-sender';
 import { WecomControl } from './wecom/control';
 import { registerEmulatorApi } from './wecom/emulator-api';
@@ -25,6 +27,7 @@ import { handleGettoken } from './wecom/token-route';
 import type { EmulatorOptions, WecomSettings } from './wecom/types';
 import { handleUpdateTemplateCard } from './wecom/update-card';
 
+export type { DingtalkEmulator } from './dingtalk/create-dingtalk-emulator';
 export type { EmulatorStats } from './wecom/state';
 export type * from './wecom/types';
 export { WecomControl, WecomEmulatorState };
@@ -37,7 +40,13 @@ export interface Emulator {
   readonly url: string;
   readonly state: WecomEmulatorState;
   readonly control: WecomControl;
+  /** The DingTalk emulator, when `dingtalk` settings were given (src/emulator/dingtalk/). */
+  readonly dingtalk: DingtalkEmulator | undefined;
 }
+
+/** DingTalk's part of the options: its app, members and groups, plus its own timings and limits. */
+export type DingtalkEmulatorSettings = DingtalkEmulatorConfig &
+  Omit<DingtalkEmulatorOptions, 'dingtalk' | 'clock' | 'logger'>;
 
 function resolveSettings(options: EmulatorOptions): WecomSettings {
   const w = options.wecom;
@@ -84,7 +93,12 @@ function resolveSettings(options: EmulatorOptions): WecomSettings {
   };
 }
 
-function buildApp(deps: RouteDeps, faults: FaultInjector, control: WecomControl): Koa {
+function buildApp(
+  deps: RouteDeps,
+  faults: FaultInjector,
+  control: WecomControl,
+  dingtalk: DingtalkEmulator | undefined,
+): Koa {
   const app = new Koa();
   app.use(async (ctx, next) => {
     try {
@@ -103,6 +117,7 @@ function buildApp(deps: RouteDeps, faults: FaultInjector, control: WecomControl)
   });
   app.use(faults.middleware());
   const router = new Router();
+  dingtalk?.install(app, router);
   router.get('/cgi-bin/gettoken', (ctx) => handleGettoken(ctx, deps));
   router.post('/cgi-bin/message/send', (ctx) => handleMessageSend(ctx, deps));
   router.post('/cgi-bin/message/update_template_card', (ctx) => handleUpdateTemplateCard(ctx, deps));
@@ -118,14 +133,37 @@ function buildApp(deps: RouteDeps, faults: FaultInjector, control: WecomControl)
   return app;
 }
 
-export function createEmulator(options: EmulatorOptions): Emulator {
+export function createEmulator(options: EmulatorOptions & { dingtalk?: DingtalkEmulatorSettings }): Emulator {
   const settings = resolveSettings(options);
+  let dingtalk: DingtalkEmulator | undefined;
+  if (options.dingtalk) {
+    const {
+      repushMs,
+      tokenTtlSeconds,
+      callbackTimeoutMs,
+      callbackRetries,
+      rateLimits,
+      unconfirmed,
+      ...config
+    } = options.dingtalk;
+    dingtalk = createDingtalkEmulator({
+      dingtalk: config,
+      clock: settings.clock,
+      logger: settings.logger,
+      ...(repushMs !== undefined ? { repushMs } : {}),
+      ...(tokenTtlSeconds !== undefined ? { tokenTtlSeconds } : {}),
+      ...(callbackTimeoutMs !== undefined ? { callbackTimeoutMs } : {}),
+      ...(callbackRetries !== undefined ? { callbackRetries } : {}),
+      ...(rateLimits ? { rateLimits } : {}),
+      ...(unconfirmed ? { unconfirmed } : {}),
+    });
+  }
   const state = new WecomEmulatorState(settings);
   const deps: RouteDeps = { state, settings };
   const faults = new FaultInjector();
   const sender = new CallbackSender(deps);
   const control = new WecomControl(deps, sender, faults);
-  const app = buildApp(deps, faults, control);
+  const app = buildApp(deps, faults, control, dingtalk);
   let server: Server | undefined;
   let url = '';
 
@@ -135,6 +173,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     },
     state,
     control,
+    dingtalk,
     async start(port = 0, host = '127.0.0.1') {
       if (server) throw new Error('wecom emulator: already started');
       const s = createServer(app.callback());
@@ -145,6 +184,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       server = s;
       const address = s.address() as AddressInfo;
       url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+      dingtalk?.attach(s, url);
       settings.logger.info({ url }, 'wecom emulator listening');
       return url;
     },
@@ -155,6 +195,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       url = '';
       faults.close();
       sender.close();
+      dingtalk?.close();
       const closed = new Promise<void>((resolve) => s.close(() => resolve()));
       s.closeAllConnections();
       await closed;
