@@ -30,7 +30,8 @@ export async function startTestApp(
     env?: Record<string, string>;
     orgFile?: string;
     clock?: ManualClock;
-    server?: Partial<Omit<ServerOptions, 'port' | 'host'>>;
+    /** Server options; `port` defaults to 0 (any free port). */
+    server?: Partial<Omit<ServerOptions, 'host'>>;
   } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
