@@ -732,13 +732,18 @@ async function back(turn: Turn): Promise<string> {
 }
 
 /**
- * 战报 / digest: yesterday's digest of the member's team, to the member alone (the scheduled one goes
- * to the group once a day; this one may be asked for any time and is not counted as that run).
+ * 战报 / digest: the member's team's figures for today so far, to the member alone (the scheduled
+ * digest of yesterday goes to the group once a day; this one may be asked for any time).
  */
 async function digest(turn: Turn): Promise<string> {
   const team = turn.deps.directory.teamsOf(turn.member.id)[0];
   if (!team) return say(turn, t(turn, '你不在任何团队中，没有战报。', 'You are not in a team.'), 'no_team');
-  const { period, periodKey } = digestPeriod('daily', team.timezone, turn.now);
+  // Today so far: a member asking during the day wants today's figures (yesterday's went to the group).
+  const { period, periodKey } = digestPeriod(
+    'daily',
+    team.timezone,
+    new Date(turn.now.getTime() + 86_400_000),
+  );
   const built = await buildDigest(turn.deps, { team, kind: 'daily', period, periodKey });
   await withTransaction(turn.deps.db, (tx) =>
     enqueueOutbox(

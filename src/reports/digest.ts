@@ -1,7 +1,8 @@
 import { CronExpressionParser } from 'cron-parser';
+import { lt } from 'drizzle-orm';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { TeamConfig, TeamDigestConfig } from '../config/org-types';
-import { digestRuns } from '../db/schema';
+import { digestRuns, leads } from '../db/schema';
 import { ER_DUP_ENTRY, mysqlErrno, withTransaction } from '../db/transaction';
 import type { LeadDeps } from '../leads/lead-deps';
 import { enqueueOutbox, type OutboxItem } from '../outbox/enqueue';
@@ -105,7 +106,9 @@ export async function buildDigest(
 /** A channel as the team knows it: the names of its sources (`官网表单`, `百度推广/360 推广`). */
 function channelNames(sources: readonly { channel: string; name: string }[]): Record<string, string> {
   const names: Record<string, string[]> = {};
-  for (const s of sources) (names[s.channel] ??= []).push(s.name);
+  for (const s of sources) {
+    names[s.channel] = [...(names[s.channel] ?? []), s.name];
+  }
   return Object.fromEntries(Object.entries(names).map(([channel, list]) => [channel, list.join('/')]));
 }
 
@@ -186,6 +189,11 @@ export async function sendDigest(
   return 'sent';
 }
 
+async function hadLeadsBefore(deps: Pick<LeadDeps, 'db'>, at: Date): Promise<boolean> {
+  const rows = await deps.db.select({ id: leads.id }).from(leads).where(lt(leads.createdAt, at)).limit(1);
+  return rows.length > 0;
+}
+
 /** How long after its time a digest still counts as on time rather than late. */
 const ON_TIME_MS = 5 * 60_000;
 
@@ -242,6 +250,9 @@ export function startDigestScheduler(
             .prev()
             .toDate();
           if (now.getTime() - last.getTime() > horizonMs) continue;
+          // Only a deployment that was in use then missed it: a fresh install (no lead before that
+          // time) does not open with a 补发 digest of a day it never saw.
+          if (!(await hadLeadsBefore(deps, last))) continue;
           await run(team, kind, last, now.getTime() - last.getTime() > ON_TIME_MS);
         }
       }
