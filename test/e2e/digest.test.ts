@@ -131,6 +131,30 @@ describe('the daily digest', () => {
   }, 20_000);
 });
 
+describe('a fresh install', () => {
+  it('does not open with a late digest of a day before it had any lead', async () => {
+    const now = stack.clock.now();
+    const [first] = (await stack.app.database.db.execute(
+      sql`SELECT MIN(created_at) AS at FROM leads`,
+    )) as unknown as [{ at: string | Date }[]];
+    const at = first[0]!.at;
+    const earliest = at instanceof Date ? at : new Date(`${String(at).replace(' ', 'T')}Z`);
+    // An instance starting just before the first lead arrived: the last 09:05 was before any lead.
+    const before = new Date(earliest.getTime() - 1000);
+    stack.clock.set(before);
+    try {
+      const runs = async () => (await stack.app.database.db.select().from(digestRuns)).length;
+      const count = await runs();
+      const scheduler = startDigestScheduler(deps(), { instance: 'fresh' });
+      await scheduler.catchUp();
+      scheduler.stop();
+      expect(await runs()).toBe(count);
+    } finally {
+      stack.clock.set(now);
+    }
+  });
+});
+
 describe('战报 in chat', () => {
   it("sends the member their team's digest privately", async () => {
     await stack.emulator.control.sendText('WangLei', '战报');
