@@ -91,6 +91,11 @@ export class DingtalkControl {
     this.stream.dropConnections();
   }
 
+  /** The next `n` Stream acknowledgements are lost on the way: those frames will be pushed again. */
+  loseNextStreamAcks(n: number): void {
+    this.stream.loseNextAcks(n);
+  }
+
   get streamConnections(): number {
     return this.stream.connections;
   }

@@ -31,6 +31,7 @@ export class StreamGateway {
   private pending = new Map<string, PendingFrame>();
   private timer: NodeJS.Timeout | undefined;
   private baseUrl = '';
+  private acksToLose = 0;
 
   constructor(
     private readonly state: DingtalkEmulatorState,
@@ -88,6 +89,11 @@ export class StreamGateway {
     const messageId = typeof headers.messageId === 'string' ? headers.messageId : '';
     const pending = this.pending.get(messageId);
     if (!pending || msg.code !== 200) return;
+    if (this.acksToLose > 0) {
+      // Lost on the way: the frame stays pending and is pushed again.
+      this.acksToLose -= 1;
+      return;
+    }
     this.pending.delete(messageId);
     this.state.counters.stream_acks += 1;
     pending.onAck?.(typeof msg.data === 'string' ? msg.data : '');
@@ -135,6 +141,11 @@ export class StreamGateway {
         this.state.counters.stream_frames_repushed += 1;
       }
     }
+  }
+
+  /** The next `n` acknowledgements are lost on the way (the frames will be pushed again). */
+  loseNextAcks(n: number): void {
+    this.acksToLose += n;
   }
 
   /** Kills every connection server-side (no close handshake), as a network cut would. */

@@ -18,11 +18,16 @@
  *   multiply; `connect()` is made single-flight and does nothing while connected or stopped, and
  *   `disconnect()` sets our own stop flag (its private one is reset by a pending reconnect);
  * - its default subscriptions list is one array shared by every client in the process (and includes
- *   every EVENT topic); each client gets its own list with just our two callback topics.
+ *   every EVENT topic); each client gets its own list with just our two callback topics;
+ * - its `keepAlive` heartbeat starts a new interval on every reconnect without stopping the old ones
+ *   (they pile up, terminate healthy sockets and outlive `disconnect()`), so it stays off and this
+ *   class runs one heartbeat of its own: a ping every 8 s, and a socket that has not answered the
+ *   previous ping is terminated (which makes the package reconnect).
  * The package still logs its own connect/disconnect lines with console.info/warn.
  */
 import axios from 'axios';
 import { DWClient, type DWClientDownStream, TOPIC_CARD, TOPIC_ROBOT } from 'dingtalk-stream';
+import type WebSocket from 'ws';
 import type { DingtalkSettings } from '../../config/env';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
@@ -31,17 +36,47 @@ import { cardCallbackEvent, cardCallbackSchema, robotMessageEvent, robotMessageS
 
 export { TOPIC_CARD, TOPIC_ROBOT };
 
+const HEARTBEAT_MS = 8000;
+
 class GatewayStreamClient extends DWClient {
   private stopped = false;
   private connecting = false;
+  private alive = false;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     opts: { clientId: string; clientSecret: string },
     private readonly gatewayUrl: string,
     private readonly logger: Logger,
   ) {
-    super({ ...opts, keepAlive: true });
+    super({ ...opts, keepAlive: false });
     this.config.subscriptions = [];
+  }
+
+  /** The package's private socket (no accessor), for the heartbeat only. */
+  private currentSocket(): WebSocket | undefined {
+    return (this as unknown as { socket?: WebSocket }).socket;
+  }
+
+  override async _connect(): Promise<void> {
+    await super._connect();
+    const socket = this.currentSocket();
+    this.alive = true;
+    socket?.on('pong', () => {
+      this.alive = true;
+    });
+    this.heartbeatTimer ??= setInterval(() => {
+      const current = this.currentSocket();
+      if (!current || current.readyState !== current.OPEN) return;
+      if (!this.alive) {
+        this.logger.warn('dingtalk stream: no pong within the heartbeat, reconnecting');
+        current.terminate();
+        return;
+      }
+      this.alive = false;
+      current.ping();
+    }, HEARTBEAT_MS);
+    this.heartbeatTimer.unref();
   }
 
   override async getEndpoint(): Promise<this> {
@@ -78,6 +113,7 @@ class GatewayStreamClient extends DWClient {
 
   override disconnect(): void {
     this.stopped = true;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     super.disconnect();
   }
 }
