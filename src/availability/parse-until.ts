@@ -12,7 +12,14 @@ const WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z
  */
 export function parseUntil(text: string, now: Date, timeZone: string): Date | null {
   const s = text.trim();
-  if (new RegExp(DURATION_PATTERN).test(s)) return new Date(now.getTime() + parseDuration(s));
+  if (new RegExp(DURATION_PATTERN).test(s)) {
+    // `99999999999d` matches the pattern but is no time anyone comes back: null, not an invalid Date.
+    try {
+      return new Date(now.getTime() + parseDuration(s));
+    } catch {
+      return null;
+    }
+  }
   if (WITH_OFFSET.test(s)) {
     const at = new Date(s);
     return Number.isNaN(at.getTime()) ? null : at;

@@ -24,7 +24,6 @@ export interface TextProblem {
   rule: string;
 }
 
-const PLACEHOLDER = /\{\{([\s\S]*?)\}\}/g;
 const PATH = /^[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)*$/;
 const FORMATTER = /^[A-Za-z][A-Za-z0-9]*$/;
 
@@ -32,10 +31,16 @@ const FORMATTER = /^[A-Za-z][A-Za-z0-9]*$/;
 export function parseTemplateText(text: string): Segment[] {
   const segments: Segment[] = [];
   let last = 0;
-  for (const match of text.matchAll(PLACEHOLDER)) {
-    if (match.index > last) segments.push({ type: 'text', text: text.slice(last, match.index) });
-    segments.push(toPlaceholder(match[0], match[1]!));
-    last = match.index + match[0].length;
+  // `{{` up to the first `}}` after it. Scanned with indexOf, not a lazy regex: a text with many `{{`
+  // and no `}}` made the regex retry from every `{{` to the end (quadratic; found by fuzzing).
+  for (;;) {
+    const open = text.indexOf('{{', last);
+    if (open === -1) break;
+    const close = text.indexOf('}}', open + 2);
+    if (close === -1) break;
+    if (open > last) segments.push({ type: 'text', text: text.slice(last, open) });
+    segments.push(toPlaceholder(text.slice(open, close + 2), text.slice(open + 2, close)));
+    last = close + 2;
   }
   if (last < text.length) segments.push({ type: 'text', text: text.slice(last) });
   return segments;

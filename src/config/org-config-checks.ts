@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { isNumericScoringField, isScoringField, SCORING_FIELDS } from '../leads/scoring';
-import { parseDuration } from '../lib/duration';
+import { DURATION_PATTERN, parseDuration } from '../lib/duration';
 import { type Problem, suggest } from './org-config-messages';
 
 /**
@@ -58,6 +58,8 @@ export function checkReferences(data: unknown): Problem[] {
   const problems: Problem[] = [];
   if (!isRecord(data)) return problems;
   checkTimeZone(data, '/timezone', problems);
+  for (const section of ['sla', 'pool', 'stages', 'conversation'])
+    checkDurations(data[section], `/${section}`, problems);
 
   const members = records(data.members);
   const memberIndex = checkUniqueIds(members, 'members', problems);
@@ -173,6 +175,30 @@ function checkScoring(scoring: Loose, problems: Problem[]): void {
         path: `${path}/activity`,
         message: `行为 "${rule.activity}" 已在 /scoring/behaviour/${seen} 定义，重复会重复计分 [unique]`,
       });
+  }
+}
+
+const DURATION = new RegExp(DURATION_PATTERN);
+
+/**
+ * The schemas check a duration's spelling (`2h`), not its size: `99999999999d` passes them and would
+ * make every timer of its policy an invalid date at the first lead. Every duration-shaped value of the
+ * time sections is parsed here, so an absurd one stops the start instead (found by fuzzing).
+ */
+function checkDurations(value: unknown, path: string, problems: Problem[]): void {
+  if (typeof value === 'string') {
+    if (!DURATION.test(value)) return;
+    try {
+      parseDuration(value);
+    } catch (err) {
+      problems.push({ path, message: `${(err as Error).message} [duration]` });
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      checkDurations(item, `${path}/${i}`, problems);
+    });
+  } else if (isRecord(value)) {
+    for (const [key, item] of Object.entries(value)) checkDurations(item, `${path}/${key}`, problems);
   }
 }
 

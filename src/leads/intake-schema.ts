@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { toFieldIssues, zhErrorMap } from '../http/zod-issues';
+import { MAX_AMOUNT, MAX_COMPANY_SIZE } from '../lib/amount';
 import type { FieldIssue } from '../lib/errors';
 import type { LeadInput } from './types';
 
@@ -21,8 +22,8 @@ export const leadInputSchema = z.strictObject({
   province: text(64).optional(),
   city: text(64).optional(),
   industry: text(64).optional(),
-  companySize: z.union([z.number().int().min(0), text(64)]).optional(),
-  budget: z.union([z.number().min(0), text(64)]).optional(),
+  companySize: z.union([z.number().int().min(0).max(MAX_COMPANY_SIZE), text(64)]).optional(),
+  budget: z.union([z.number().min(0).max(MAX_AMOUNT), text(64)]).optional(),
   need: text(5000).optional(),
   campaign: text(255).optional(),
   keyword: text(255).optional(),

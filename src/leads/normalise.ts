@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { parseAmount, parseCompanySize } from '../lib/amount';
+import { MAX_AMOUNT, MAX_COMPANY_SIZE, parseAmount, parseCompanySize } from '../lib/amount';
 import type { FieldIssue } from '../lib/errors';
 import type { LeadInput, NormalisedLead } from './types';
 
@@ -192,7 +192,9 @@ const TOP_LEVEL = /^(?:\p{L}{2,}|xn--[a-z0-9-]+)$/u;
 function maskEmailForMessage(email: string): string {
   const at = email.lastIndexOf('@');
   if (at < 0) return `${Array.from(email)[0] ?? ''}***`;
-  return `${at > 0 ? Array.from(email)[0] : ''}***${email.slice(at)}`;
+  // The domain is shown, but a phone number typed after the @ (`x@13812345678`) is not.
+  const domain = email.slice(at).replace(/\d{7,}/g, (digits) => maskDigits(digits));
+  return `${at > 0 ? Array.from(email)[0] : ''}***${domain}`;
 }
 
 /**
@@ -385,7 +387,14 @@ export function normaliseLead(input: LeadInput): {
   let companySizeText: string | null = null;
   if (typeof input.companySize === 'number') {
     companySize = parseCompanySize(input.companySize);
-    if (companySize === null) issues.push({ path: 'companySize', message: '公司规模必须是不小于 0 的数字' });
+    if (companySize === null)
+      issues.push({
+        path: 'companySize',
+        message:
+          input.companySize > MAX_COMPANY_SIZE
+            ? `公司规模不能大于 ${MAX_COMPANY_SIZE}`
+            : '公司规模必须是不小于 0 的数字',
+      });
     else companySizeText = String(input.companySize);
   } else {
     companySizeText = clean(input.companySize);
@@ -404,7 +413,14 @@ export function normaliseLead(input: LeadInput): {
   let budgetText: string | null = null;
   if (typeof input.budget === 'number') {
     budget = parseAmount(input.budget);
-    if (budget === null) issues.push({ path: 'budget', message: '预算必须是不小于 0 的数字（单位：元）' });
+    if (budget === null)
+      issues.push({
+        path: 'budget',
+        message:
+          input.budget > MAX_AMOUNT
+            ? `预算不能大于 ${MAX_AMOUNT} 元`
+            : '预算必须是不小于 0 的数字（单位：元）',
+      });
   } else {
     const text = clean(input.budget);
     budgetText = text;

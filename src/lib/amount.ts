@@ -8,6 +8,14 @@
  * (a company has at least one person). Anything we cannot read with certainty is null, never a guess.
  */
 
+/**
+ * The largest amount we read: 1 万亿 yuan (the cap of channel costs too). More is a typo or an attack,
+ * and would not fit the BIGINT columns once multiplied by a unit (`99999999999999亿`).
+ */
+export const MAX_AMOUNT = 1_000_000_000_000;
+/** The largest head count we read (the biggest employers have a few million people; INT holds 2^31). */
+export const MAX_COMPANY_SIZE = 10_000_000;
+
 const UNIT: Record<string, number> = {
   十: 10,
   百: 100,
@@ -200,32 +208,39 @@ function toFen(n: number): number {
 /**
  * Yuan from a number or text such as `8万`, `1.5亿`, `80,000`, `¥80000`, `￥8万元`, `80k`, `3千`,
  * `2.5w`, `８万`, `十万`, `1万5`, `10-50万` (→ 100000), `50万以上` (→ 500000), `5万以下` (→ 0).
- * Null for unparseable, negative or non-finite input and for foreign currencies.
+ * Null for unparseable, negative, non-finite or too large (over MAX_AMOUNT) input and for foreign
+ * currencies.
  */
 export function parseAmount(text: string | number): number | null {
-  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? toFen(text) : null;
+  if (typeof text === 'number') return inRange(text, MAX_AMOUNT) ? toFen(text) : null;
   let s = prepare(text);
   if (s === null || s === '' || FOREIGN_CURRENCY.test(s)) return null;
   s = s.replace(/^预算/, '');
   const { body, upperOnly } = stripQualifiers(s.replace(CURRENCY_MARK, ''));
   const value = lowerBound(body);
   if (value === null) return null;
-  return upperOnly ? 0 : toFen(value);
+  if (upperOnly) return 0;
+  return inRange(value, MAX_AMOUNT) ? toFen(value) : null;
+}
+
+function inRange(n: number, max: number): boolean {
+  return Number.isFinite(n) && n >= 0 && n <= max;
 }
 
 const PEOPLE_MARK = /员工数?|职工|人数|人|名|位|people|persons|employees|staff/g;
 
 /**
  * Employees from a number or text such as `100-499人` (→ 100), `500人以上` (→ 500), `1000+`,
- * `少于50人` (→ 1), `1万人以上` (→ 10000). Fractions (`1.5k`) are floored. Null for unparseable or
- * negative input.
+ * `少于50人` (→ 1), `1万人以上` (→ 10000). Fractions (`1.5k`) are floored. Null for unparseable,
+ * negative or too large (over MAX_COMPANY_SIZE) input.
  */
 export function parseCompanySize(text: string | number): number | null {
-  if (typeof text === 'number') return Number.isFinite(text) && text >= 0 ? text : null;
+  if (typeof text === 'number') return inRange(text, MAX_COMPANY_SIZE) ? text : null;
   const s = prepare(text);
   if (s === null || s === '') return null;
   const { body, upperOnly } = stripQualifiers(s.replace(PEOPLE_MARK, ''));
   const value = lowerBound(body);
   if (value === null) return null;
-  return upperOnly ? 1 : Math.floor(value);
+  if (upperOnly) return 1;
+  return inRange(value, MAX_COMPANY_SIZE) ? Math.floor(value) : null;
 }

@@ -12,6 +12,11 @@ const UNIT_MS: Record<string, number> = {
 };
 
 export const DURATION_PATTERN = '^(\\d+(ms|s|m|h|d|w))+$';
+/**
+ * Longest duration accepted: 100 years. Anything longer is a typo, and past about 270,000 years
+ * `now + duration` is no longer a valid Date (a timer with an invalid due time cannot be stored).
+ */
+export const MAX_DURATION_MS = 100 * 365 * UNIT_MS.d!;
 const PART = /(\d+)(ms|s|m|h|d|w)/g;
 
 export function parseDuration(text: string): number {
@@ -23,6 +28,7 @@ export function parseDuration(text: string): number {
   for (const match of trimmed.matchAll(PART)) {
     total += Number(match[1]) * UNIT_MS[match[2]!]!;
   }
+  if (!(total <= MAX_DURATION_MS)) throw new Error(`时长 "${text}" 过长：最多 100 年（36500d）`);
   return total;
 }
 

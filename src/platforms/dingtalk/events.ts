@@ -27,7 +27,8 @@ function eventId(parts: string[]): string {
 export const robotMessageSchema = z.looseObject({
   msgId: z.string().min(1).max(128),
   msgtype: z.string().min(1).max(32),
-  createAt: z.number().int().nonnegative(),
+  // Milliseconds; bounded so `new Date(createAt)` is always a valid date (8.64e15 is its limit).
+  createAt: z.number().int().nonnegative().max(8_640_000_000_000_000),
   conversationType: z.enum(['1', '2']),
   conversationId: z.string().max(256).optional(),
   senderStaffId: z.string().max(128).optional(),

@@ -51,7 +51,7 @@ export function toInboundEvent(fields: Record<string, string>): InboundEvent {
     platform: 'wecom',
     kind: 'ignored',
     // Messages keep their MsgId so a retried delivery is still recognised as the same one.
-    eventId: msgId ? msgId : eventId([userId, createTime, msgType, event]),
+    eventId: msgId ? eventId([msgId]) : eventId([userId, createTime, msgType, event]),
     userId,
     at: at ?? new Date(0),
     reason,
@@ -65,7 +65,8 @@ export function toInboundEvent(fields: Record<string, string>): InboundEvent {
     return {
       platform: 'wecom',
       kind: 'text',
-      eventId: msgId,
+      // A 64-bit integer from WeCom; hashed like any id that would not fit the inbox key.
+      eventId: eventId([msgId]),
       userId: from,
       at,
       text: field(fields, 'Content'),
