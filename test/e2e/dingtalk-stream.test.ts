@@ -36,15 +36,18 @@ async function newCard(): Promise<{ leadId: number; outTrackId: string; holder: 
 }
 
 async function claimsOf(leadId: number) {
-  return (await stack.app.database.db.select().from(leadEvents).where(eq(leadEvents.leadId, leadId))).filter(
-    (e) => e.type === 'lead.claimed',
-  );
+  return (
+    await stack.app.database.db
+      .select({ type: leadEvents.type })
+      .from(leadEvents)
+      .where(eq(leadEvents.leadId, leadId))
+  ).filter((e) => e.type === 'lead.claimed');
 }
 
 async function clickRows(outTrackId: string) {
   return (
     await stack.app.database.db
-      .select()
+      .select({ event: inboxEvents.event, eventId: inboxEvents.eventId })
       .from(inboxEvents)
       .where(and(eq(inboxEvents.platform, 'dingtalk'), eq(inboxEvents.kind, 'card_action')))
   ).filter((r) => (r.event as { cardId?: string }).cardId === outTrackId);
@@ -78,7 +81,10 @@ describe('DingTalk, Stream mode', () => {
     await waitFor(async () => (await claimsOf(leadId)).length === 1, 'the claim');
     await stack.dingtalk.control.sendText(holder, '客户要样品，明天寄');
     const notes = await waitFor(async () => {
-      const rows = await stack.app.database.db.select().from(leadNotes).where(eq(leadNotes.leadId, leadId));
+      const rows = await stack.app.database.db
+        .select({ memberId: leadNotes.memberId, text: leadNotes.text })
+        .from(leadNotes)
+        .where(eq(leadNotes.leadId, leadId));
       return rows.length > 0 ? rows : undefined;
     }, 'the note');
     expect(notes.map((n) => n.text)).toEqual(['客户要样品，明天寄']);
@@ -102,7 +108,10 @@ describe('DingTalk, Stream mode', () => {
     expect(after.stream_frames_repushed).toBeGreaterThan(before.stream_frames_repushed);
     expect(await claimsOf(leadId)).toHaveLength(1);
     expect(await clickRows(outTrackId)).toHaveLength(1);
-    const [lead] = await stack.app.database.db.select().from(leads).where(eq(leads.id, leadId));
+    const [lead] = await stack.app.database.db
+      .select({ ownerId: leads.ownerId })
+      .from(leads)
+      .where(eq(leads.id, leadId));
     expect(lead!.ownerId).toBeTruthy();
   });
 

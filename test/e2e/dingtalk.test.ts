@@ -30,7 +30,10 @@ const cardOf = (space: { userId: string } | { group: string }, leadId: number, t
   stack.dingtalk.state.cards(space).find((c) => c.outTrackId.startsWith(`L${leadId}-${template}-`));
 
 async function leadRow(id: number) {
-  const [row] = await stack.app.database.db.select().from(leads).where(eq(leads.id, id));
+  const [row] = await stack.app.database.db
+    .select({ ownerId: leads.ownerId })
+    .from(leads)
+    .where(eq(leads.id, id));
   return row!;
 }
 
@@ -108,7 +111,7 @@ describe('DingTalk, HTTP mode', () => {
     await stack.dingtalk.control.sendText(STAFF.rep_a, '已电话联系，客户下周要报价');
     const notes = await waitFor(async () => {
       const rows = await stack.app.database.db
-        .select()
+        .select({ memberId: leadNotes.memberId, text: leadNotes.text })
         .from(leadNotes)
         .where(eq(leadNotes.leadId, claimedLead));
       return rows.length > 0 ? rows : undefined;
@@ -128,7 +131,7 @@ describe('DingTalk, HTTP mode', () => {
     const first = await stack.dingtalk.control.sendText(STAFF.rep_a, '帮助');
     await stack.dingtalk.control.redeliver(first);
     const rows = await stack.app.database.db
-      .select()
+      .select({ event: inboxEvents.event, eventId: inboxEvents.eventId })
       .from(inboxEvents)
       .where(and(eq(inboxEvents.platform, 'dingtalk'), eq(inboxEvents.eventId, String(first.payload.msgId))));
     expect(rows).toHaveLength(1);
@@ -164,7 +167,10 @@ describe('DingTalk, HTTP mode', () => {
     await waitFor(() => offer.params.status === 'settled', 'the group card update');
     expect(offer.params.settled).toContain(otherName);
     const claims = (
-      await stack.app.database.db.select().from(leadEvents).where(eq(leadEvents.leadId, leadId))
+      await stack.app.database.db
+        .select({ type: leadEvents.type })
+        .from(leadEvents)
+        .where(eq(leadEvents.leadId, leadId))
     ).filter((e) => e.type === 'lead.claimed');
     expect(claims).toHaveLength(1);
   });
