@@ -126,7 +126,11 @@ function buildApp(
   router.get('/', (ctx) => {
     ctx.type = 'text/html; charset=utf-8';
     ctx.set('Content-Security-Policy', PAGE_CSP);
-    ctx.body = renderPage(deps.settings);
+    const page = renderPage(deps.settings);
+    // The DingTalk chats have their own page (dingtalk/page.ts); link it from the WeCom top bar.
+    ctx.body = dingtalk
+      ? page.replace('<span id="live"', '<a class="corp" href="/dingtalk">钉钉模拟器 →</a><span id="live"')
+      : page;
   });
   app.use(router.routes());
   app.use(router.allowedMethods());
