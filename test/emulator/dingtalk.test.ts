@@ -164,4 +164,15 @@ describe('DingTalk emulator', () => {
       outcome: 'ambiguous',
     });
   });
+
+  it('serves the /dingtalk page (own script and style only) and links it from the WeCom page', async () => {
+    const base = emulator.url;
+    const page = await fetch(`${base}/dingtalk`);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('/dingtalk/page.js');
+    expect((await fetch(`${base}/dingtalk/page.js`)).status).toBe(200);
+    expect(await (await fetch(`${base}/`)).text()).toContain('href="/dingtalk"');
+    const state = await (await fetch(`${base}/_emulator/dingtalk/api/state`)).json();
+    expect(state.groups[0]).toMatchObject({ openConversationId: 'cidA', name: '群' });
+  });
 });

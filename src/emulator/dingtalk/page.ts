@@ -149,5 +149,6 @@ document.getElementById('composer').onsubmit = async (e) => {
   if (r.error) alert(r.error); input.value = ''; refresh();
 };
 document.getElementById('input').onkeydown = (e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); document.getElementById('composer').requestSubmit(); } };
+window.addEventListener('hashchange', () => { selected = location.hash.slice(1); render(); });
 refresh(); setInterval(refresh, 1000);
 `;
