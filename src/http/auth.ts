@@ -2,8 +2,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { AppError, unauthorized } from '../lib/errors';
 import type { SourceKeyAuthenticator } from '../sources/api-keys';
+import { assertSingleHeaders } from './raw-headers';
 
 export function bearerToken(ctx: Context): string | null {
+  // Node keeps only the first of two Authorization headers; two credentials are refused instead.
+  assertSingleHeaders(ctx.req, ['authorization']);
   const header = ctx.get('authorization');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? match[1]! : null;

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { DingtalkSettings } from '../../config/env';
+import { rawHeaderMap } from '../../http/raw-headers';
 import { parseJsonBody, readRawBody } from '../../http/read-body';
 import type { Clock } from '../../lib/clock';
 import { AppError } from '../../lib/errors';
@@ -102,7 +103,8 @@ export function dingtalkCallbackRoutes(deps: DingtalkRouteDeps): Router {
     const raw = await readBody(ctx, logger);
     if (!raw) return;
     const verified = verifyRobotCallback({
-      headers: ctx.headers,
+      // Raw: a repeated timestamp or sign header is an array here (Node would join it), so it counts as missing.
+      headers: rawHeaderMap(ctx.req),
       secrets: [settings.appSecret],
       now: deps.clock.now(),
       windowSeconds: settings.windowSeconds,

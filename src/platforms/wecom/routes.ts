@@ -22,6 +22,7 @@ export interface WecomRouteDeps {
 }
 
 const XML_TYPES = ['text/xml', 'application/xml', 'text/plain'];
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Every signature failure looks the same from outside: a bare 401 (RELIABILITY.md "Inbound" 3). */
 function refuse(ctx: Context, status: 400 | 401 | 413 | 415, log: Logger, reason: string): void {
@@ -76,8 +77,10 @@ export function wecomCallbackRoutes(deps: WecomRouteDeps): Router {
     }
     let envelope: Record<string, string>;
     try {
-      envelope = parseWecomXml(raw.toString('utf8'));
+      // Strict: `toString('utf8')` would turn invalid bytes into U+FFFD and read the rest as if fine.
+      envelope = parseWecomXml(STRICT_UTF8.decode(raw));
     } catch (error) {
+      if (error instanceof TypeError) return refuse(ctx, 400, deps.logger, 'invalid_utf8');
       return refuse(ctx, 400, deps.logger, error instanceof WecomXmlError ? `xml_${error.code}` : 'xml');
     }
     const verified = verify(query, envelope.Encrypt ?? '');
