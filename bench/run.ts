@@ -17,6 +17,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { callbacksBenchmark } from './callbacks';
+import { importBenchmark } from './import';
 import { intakeBenchmark } from './intake';
 import type { Benchmark, BenchOptions } from './lib/bench';
 import { runCleanups } from './lib/cleanup';
@@ -25,7 +26,13 @@ import { prependResults, RESULTS_FILE } from './lib/results';
 import { speedToLeadBenchmark } from './speed-to-lead';
 import { timersBenchmark } from './timers';
 
-const BENCHMARKS: Benchmark[] = [intakeBenchmark, callbacksBenchmark, speedToLeadBenchmark, timersBenchmark];
+const BENCHMARKS: Benchmark[] = [
+  intakeBenchmark,
+  callbacksBenchmark,
+  speedToLeadBenchmark,
+  timersBenchmark,
+  importBenchmark,
+];
 
 interface Cli {
   names: string[];

@@ -115,8 +115,9 @@ export function foldHeader(header: string): string {
   return header
     .normalize('NFKC')
     .toLowerCase()
-    .replace(/[(（【[][^)）】\]]*[)）】\]]\s*$/u, '')
-    .replace(/[\s_\-—–.·:*]/g, '');
+    .replace(/[\s*]/g, '')
+    .replace(/[(（【[][^)）】\]]*[)）】\]]$/u, '')
+    .replace(/[_\-—–.·:]/g, '');
 }
 
 const BY_ALIAS = new Map<string, LeadField | 'custom'>();

@@ -34,8 +34,9 @@ export function describeProgress(state: ProgressState): string {
   );
 }
 
-function percent(state: ProgressState): number {
-  return state.totalBytes > 0 ? Math.min(1, state.bytesRead / state.totalBytes) : 0;
+/** The share done, from the bytes read; null when the size says nothing (XLSX). */
+function share(state: ProgressState): number | null {
+  return state.totalBytes > 0 ? Math.min(1, state.bytesRead / state.totalBytes) : null;
 }
 
 export function createProgress(
@@ -53,16 +54,19 @@ export function createProgress(
       const every = tty ? redrawEveryMs : lineEveryMs;
       if (state.elapsedMs - last < every) return;
       last = state.elapsedMs;
-      const share = percent(state);
+      const done = share(state);
       if (tty) {
         const width = 24;
-        const filled = Math.round(share * width);
-        const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-        const line = `导入 ${bar} ${(share * 100).toFixed(0).padStart(3)}% ${describeProgress(state)}`;
-        stream.write(`\r\x1b[K${line}`);
+        const filled = Math.round((done ?? 0) * width);
+        const bar =
+          done === null
+            ? ''
+            : `${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${(done * 100).toFixed(0).padStart(3)}% `;
+        stream.write(`\r\x1b[K导入 ${bar}${describeProgress(state)}`);
         drawn = true;
       } else {
-        stream.write(`导入进度 ${(share * 100).toFixed(0)}%：${describeProgress(state)}\n`);
+        const percent = done === null ? '' : ` ${(done * 100).toFixed(0)}%`;
+        stream.write(`导入进度${percent}：${describeProgress(state)}\n`);
       }
     },
     finish() {

@@ -2,7 +2,8 @@ import { sql } from 'drizzle-orm';
 import { parseEnv } from '../../src/config/env';
 import { loadOrgConfig } from '../../src/config/load-org-config';
 import { rejectedPayloads } from '../../src/db/schema';
-import { intakeLead, intakeMany, type ManyRequest } from '../../src/leads/intake';
+import { intakeLead, intakeMany, type ManyOutcome, type ManyRequest } from '../../src/leads/intake';
+import { type InFlightBatch, prepareMany, startCommit } from '../../src/leads/intake-many';
 import { createManualClock } from '../../src/lib/clock';
 import { AppError } from '../../src/lib/errors';
 import { createLogging } from '../../src/lib/logger';
@@ -262,5 +263,107 @@ describe('intakeMany', () => {
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(['created', 'merged']);
     expect(outcomes[1]).toMatchObject({ id: (outcomes[0] as { id: number }).id });
+  });
+
+  it('batches planned while the previous one is written decide as one sequence', async () => {
+    const [piped, sequential] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+    try {
+      // People come back within a batch, in the next batch (planned while this one is written) and
+      // later; some by phone, some by a new e-mail only, some filling fields that change the grade.
+      const submissions: ManyRequest[] = [];
+      for (let i = 0; i < 40; i++) {
+        submissions.push({
+          sourceId: 'website',
+          body: { name: `客户${i}`, phone: `1381234${String(1000 + i)}` },
+        });
+        if (i % 3 === 2) {
+          const j = i - 2 - (i % 2);
+          submissions.push({
+            sourceId: 'baidu',
+            body: { phone: `1381234${String(1000 + j)}`, email: `c${j}@example.com`, industry: '制造业' },
+          });
+        }
+        if (i % 5 === 4)
+          submissions.push({ sourceId: 'website', body: { email: `c${i - 4}@example.com`, title: '总监' } });
+        if (i % 11 === 10) submissions.push({ sourceId: 'website', body: { name: '无效' } });
+      }
+      const deps = depsOf(piped);
+      const inFlight: InFlightBatch[] = [];
+      const outcomes: ManyOutcome[] = [];
+      for (let k = 0; k < submissions.length; k += 3) {
+        if (inFlight.length >= 2) outcomes.push(...(await inFlight.shift()!.outcomes));
+        const prepared = prepareMany(deps, submissions.slice(k, k + 3));
+        inFlight.push(startCommit(deps, prepared, { after: inFlight.at(-1) ?? null }));
+      }
+      for (const batch of inFlight) outcomes.push(...(await batch.outcomes));
+
+      const singleDeps = depsOf(sequential);
+      const expected: string[] = [];
+      for (const submission of submissions) {
+        try {
+          const result = await intakeLead(singleDeps, {
+            sourceId: submission.sourceId,
+            body: submission.body,
+          });
+          expected.push(result.body.status);
+        } catch (error) {
+          if (!(error instanceof AppError) || error.status !== 422) throw error;
+          expected.push('rejected');
+          const { storeRejectedPayload } = await import('../../src/leads/rejected-payloads');
+          await storeRejectedPayload(sequential.db, {
+            sourceId: submission.sourceId,
+            reasonCode: error.code,
+            issues: error.details.issues as never,
+            contentType: 'application/json',
+            idempotencyKey: null,
+            requestId: null,
+            body: Buffer.from(JSON.stringify(submission.body)),
+            now: singleDeps.clock.now(),
+          });
+        }
+      }
+      expect(outcomes.map((o) => o.status)).toEqual(expected);
+      const [a, b] = await Promise.all([snapshot(piped), snapshot(sequential)]);
+      expect(a).toEqual(b);
+      expect(a.events.filter((e) => e.type === 'lead.grade_changed').length).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([piped.drop(), sequential.drop()]);
+    }
+  });
+
+  it('a batch whose borrowed lead changed after the previous batch committed plans again from the database', async () => {
+    const deps = depsOf(batched);
+    const first = startCommit(
+      deps,
+      prepareMany(deps, [{ sourceId: 'website', body: { phone: '13812348001' } }]),
+    );
+    let leadId = 0;
+    // Someone changes the lead right after the first batch commits, before the second writes.
+    const after: InFlightBatch = {
+      ...first,
+      firstPlanCommitted: first.firstPlanCommitted.then(async (ok) => {
+        leadId = ((await first.outcomes)[0] as { id: number }).id;
+        await batched.pool.query('UPDATE leads SET version = version + 10, remark = ? WHERE id = ?', [
+          '人工备注',
+          leadId,
+        ]);
+        return ok;
+      }),
+    };
+    // The second batch merges into the lead the first creates, planned before the first commits.
+    const second = startCommit(
+      deps,
+      prepareMany(deps, [{ sourceId: 'website', body: { phone: '13812348001', remark: '第二批' } }]),
+      { after },
+    );
+    const [merged] = await second.outcomes;
+    expect(merged).toMatchObject({ status: 'merged', id: leadId });
+    const [row] = await rows<{ remark: string; version: number }>(
+      batched,
+      `SELECT remark, version FROM leads WHERE id = ${leadId}`,
+    );
+    // Planned again against the lead as it is now, the manual remark stays (a merge fills, never
+    // overwrites); a write from the stale plan would have replaced it with 第二批.
+    expect(row).toEqual({ remark: '人工备注', version: 12 });
   });
 });
