@@ -92,6 +92,9 @@ export async function claimLead(
   },
 ): Promise<CardActionOutcome> {
   const { card, member, leadId } = input;
+  // A departed member claims nothing, even a lead still offered to them (handleCardAction refuses
+  // them first; this guards every other caller).
+  if (!member.active) return 'unknown_member';
   return withTransaction(deps.db, async (tx) => {
     const now = deps.clock.now();
     const [result] = await tx
@@ -147,6 +150,7 @@ export async function releaseLead(
   input: { card: CardRow; member: MemberConfig; token?: { userId: string; token: string } },
 ): Promise<CardActionOutcome> {
   const { card, member } = input;
+  if (!member.active) return 'unknown_member';
   return withTransaction(deps.db, async (tx) => {
     const now = deps.clock.now();
     const [result] = await tx
@@ -211,7 +215,9 @@ async function reassignNext(
     exclude: lead.assigneeId ? [lead.assigneeId] : [],
     expectAssignee: lead.assigneeId,
   });
-  return outcome === 'assigned' ? 'reassigned' : 'already_owner';
+  // Moved on either way: to the next rep, or (nobody eligible) to the team's pool. Only a lead that
+  // changed hands meanwhile was not moved (this said 'already_owner' for a pooled lead before).
+  return outcome === 'assigned' || outcome === 'pooled' ? 'reassigned' : 'taken_by_other';
 }
 
 /**

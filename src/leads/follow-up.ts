@@ -81,6 +81,7 @@ export async function snoozeReminder(
   deps: AssignDeps,
   input: { leadId: number; member: MemberConfig; cardId: string },
 ): Promise<FollowUpOutcome> {
+  if (!input.member.active) return 'not_authorised';
   return withTransaction(deps.db, async (tx) => {
     const [lead] = await tx
       .select()

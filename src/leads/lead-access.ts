@@ -13,8 +13,14 @@ export function managedTeamIds(deps: Pick<LeadDeps, 'org'>, memberId: string): s
   return deps.org.teams.filter((t) => t.supervisor === memberId || t.director === memberId).map((t) => t.id);
 }
 
-/** `WHERE` condition: the member may write to the lead. */
+/**
+ * `WHERE` condition: the member may write to the lead. A departed member (`active: false`) may write
+ * to none, not even a lead still owned by them: the chat and card entry points refuse them first,
+ * and this keeps every other caller of the domain actions (CLI, API, a future entry point) just as
+ * safe (found by the authorization matrix, test/abuse/authorization-matrix.test.ts).
+ */
 export function writableBy(deps: Pick<LeadDeps, 'org'>, member: MemberConfig): SQL {
+  if (!member.active) return sql`FALSE`;
   const managed = managedTeamIds(deps, member.id);
   return or(eq(leads.ownerId, member.id), managed.length > 0 ? inArray(leads.teamId, managed) : sql`FALSE`)!;
 }

@@ -32,7 +32,8 @@ export async function reassignLead(
   input: { leadId: number; actor: MemberConfig; to: string },
   after?: AfterWrite<ReassignOutcome>,
 ): Promise<ReassignOutcome> {
-  const managed = managedTeamIds(deps, input.actor.id);
+  // A departed supervisor manages nothing any more.
+  const managed = input.actor.active ? managedTeamIds(deps, input.actor.id) : [];
   return withTransaction(deps.db, async (tx) => {
     const outcome = await (async (): Promise<ReassignOutcome> => {
       const [lead] = await tx

@@ -36,7 +36,8 @@ export async function grabLead(
   },
 ): Promise<GrabOutcome> {
   const { card, member, leadId } = input;
-  const teams = deps.directory.teamsOf(member.id).map((t) => t.id);
+  // A departed member is still listed in their old team (history), but grabs nothing.
+  const teams = member.active ? deps.directory.teamsOf(member.id).map((t) => t.id) : [];
   if (teams.length === 0) return 'not_in_team';
   return withTransaction(deps.db, async (tx) => {
     const now = deps.clock.now();
