@@ -39,7 +39,7 @@ export async function completeMessage(
 
   const error = `${result.code}: ${result.message}`.slice(0, 512);
   let next: 'pending' | 'dead' | 'maybe_sent';
-  if (result.alreadyAccepted && claimed.attempts > 1) next = 'maybe_sent';
+  if ((result.alreadyAccepted || refusedResend(claimed, result)) && claimed.attempts > 1) next = 'maybe_sent';
   else if (result.outcome === 'permanent' || claimed.attempts >= policy.maxAttempts) next = 'dead';
   else if (result.outcome === 'ambiguous') {
     const [row] = await db
@@ -67,6 +67,19 @@ export async function completeMessage(
     .where(fence);
   if (updated.affectedRows !== 1) return 'lease_lost';
   return next === 'pending' ? 'retry' : next;
+}
+
+/**
+ * A permanent refusal of a request that can never apply twice (a single-use update token, a card id
+ * the platform keeps unique: `ambiguousRetryWindowMs` Infinity), on a later attempt: the earlier
+ * attempt, whose outcome we did not learn (an answer cut off, a worker killed or paused past its
+ * lease), most probably went through and used the token up. That is maybe_sent, not dead (found by
+ * `npm run test:chaos`: card updates applied by WeCom were dead-lettered after a cut-off answer).
+ */
+function refusedResend(claimed: ClaimedMessage, result: Extract<SendResult, { ok: false }>): boolean {
+  return (
+    result.outcome === 'permanent' && claimed.request.ambiguousRetryWindowMs === Number.POSITIVE_INFINITY
+  );
 }
 
 /**

@@ -172,7 +172,9 @@ describe('DingTalk emulator', () => {
     expect(await page.text()).toContain('/dingtalk/page.js');
     expect((await fetch(`${base}/dingtalk/page.js`)).status).toBe(200);
     expect(await (await fetch(`${base}/`)).text()).toContain('href="/dingtalk"');
-    const state = await (await fetch(`${base}/_emulator/dingtalk/api/state`)).json();
+    const state = (await (await fetch(`${base}/_emulator/dingtalk/api/state`)).json()) as {
+      groups: { openConversationId: string; name: string }[];
+    };
     expect(state.groups[0]).toMatchObject({ openConversationId: 'cidA', name: '群' });
   });
 });

@@ -307,6 +307,35 @@ describe('outbox', () => {
     expect((await rowsByKey()).get('first-try')!.status).toBe('dead');
   });
 
+  it('a single-use request refused on a resend after a cut-off answer is maybe_sent, not dead (chaos)', async () => {
+    // Found by `npm run test:chaos`: update_template_card applied by WeCom, the answer cut off, the
+    // resend refused (the response_code was used up) and the row dead-lettered although delivered.
+    const fake = createFakePlatform({ window: Number.POSITIVE_INFINITY });
+    let calls = 0;
+    fake.setScript(() =>
+      ++calls === 1
+        ? { ok: false, outcome: 'ambiguous', code: 'net_ECONNRESET', message: '连接被重置' }
+        : { ok: false, outcome: 'permanent', code: 'wecom_40058', message: 'response_code 已使用' },
+    );
+    await enqueue([{ key: 'card:L1:settle', userId: 'u1' }]);
+    const worker = createOutboxWorker({
+      db: database.db,
+      platforms: new Map([['wecom', fake.platform]]),
+      logger,
+      options: { policy },
+    });
+    await worker.runOnce();
+    await database.db.execute(sql`UPDATE outbox SET next_attempt_at = NOW(3)`);
+    await worker.runOnce();
+    expect(calls).toBe(2);
+    expect((await rowsByKey()).get('card:L1:settle')!.status).toBe('maybe_sent');
+
+    // The same refusal on a first attempt is a real error: dead, and alerted.
+    await enqueue([{ key: 'card:L2:settle', userId: 'u1' }]);
+    await worker.runOnce();
+    expect((await rowsByKey()).get('card:L2:settle')!.status).toBe('dead');
+  });
+
   it('records a success in one round trip on the batch pool, still fenced by the lease token', async () => {
     const fake = createFakePlatform();
     const platforms = new Map([['wecom', fake.platform]]);
