@@ -4,6 +4,7 @@ import type { Pool, ResultSetHeader } from 'mysql2/promise';
 import type { Db } from '../db/client';
 import { inboxEvents } from '../db/schema';
 import { ER_DUP_ENTRY, mysqlErrno } from '../db/transaction';
+import { describeError } from '../lib/error-text';
 import type { Logger } from '../lib/logger';
 import type { InboundEvent } from '../platforms/types';
 
@@ -89,7 +90,8 @@ export function createInbox(deps: {
         .update(inboxEvents)
         .set({
           status: failed ? 'failed' : 'received',
-          lastError: String((error as Error).message).slice(0, 512),
+          // Without the statement's values: a failed note insert would keep the note's text here.
+          lastError: describeError(error, false).slice(0, 512),
           leaseToken: null,
           leaseUntil: failed ? null : sql`NOW(3) + INTERVAL ${retryInMs * 1000} MICROSECOND`,
         })

@@ -25,3 +25,25 @@ export function maskEmail(email: string | null | undefined): string {
   if (at <= 0) return '***';
   return `${email[0]}***${email.slice(at)}`;
 }
+
+// A mainland mobile, optionally +86/0086/86 in front and spaces or dashes between its groups, not part
+// of a longer digit run (an order number, a millisecond timestamp); and e-mail addresses.
+const MOBILE_IN_TEXT = /(?<![\d+])(?:(?:\+|00)?86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)/g;
+// Any other E.164 number (`+85291234567`): a plus and 8 to 15 digits.
+const E164_IN_TEXT = /\+\d{8,15}(?!\d)/g;
+const EMAIL_IN_TEXT = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+const MAYBE_CONTACT = /\d{7}|@/;
+
+/**
+ * Masks phone numbers and e-mail addresses wherever they occur in free text (138****1234,
+ * z***@corp.com): for logs and error messages, which must carry ids, never contact details
+ * (RELIABILITY.md "Authorization and personal data" 3). Names cannot be found in free text: callers
+ * keep them out instead.
+ */
+export function redactContacts(text: string): string {
+  if (!MAYBE_CONTACT.test(text)) return text;
+  return text
+    .replace(MOBILE_IN_TEXT, (m) => maskPhone(m))
+    .replace(E164_IN_TEXT, (m) => maskPhone(m))
+    .replace(EMAIL_IN_TEXT, (m) => maskEmail(m));
+}

@@ -26,10 +26,17 @@
  * fell due meanwhile are simply due, and rows a dead worker held are re-claimed when their lease ends.
  */
 import type { Db } from '../db/client';
+import { describeError } from '../lib/error-text';
 import type { Logger } from '../lib/logger';
 import { createWakeableSleep } from '../lib/wakeable-sleep';
 import { claimDueTimers, type DueTimer } from './claim-due-timers';
-import { completeTimers, failTimer, type TimerFailure, type TimerPolicy } from './complete-timer';
+import {
+  completeTimers,
+  failTimer,
+  releaseTimer,
+  type TimerFailure,
+  type TimerPolicy,
+} from './complete-timer';
 import { findNextDueDelay } from './find-next-due';
 
 export type TimerHandler = (timer: DueTimer) => Promise<void>;
@@ -53,7 +60,7 @@ export interface TimerWorkerOptions {
    * (bench/timers, 10k due: 1.6 statements per timer when claims were capped at the free slots and
    * every done mark was its own UPDATE, 1.1 with claims of up to 64 and shared done marks, and the
    * time to fire all of them fell from 5.9 s to 2.5 s). A timer that waited here for half the lease
-   * is not run (the lease could end mid-handler); it is re-claimed when the lease ends.
+   * is not run (the lease could end mid-handler); it is given back at once, uncounted.
    */
   batchSize: number;
   /** How long a claim owns its rows; a batch must be through its handlers well within it. */
@@ -188,9 +195,16 @@ export function createTimerWorker(deps: {
   /** Runs the handler; this is what occupies a slot. `null`: not run (the lease is too far gone). */
   async function runHandler(timer: DueTimer, claimedAt: number): Promise<Run | null> {
     if (performance.now() - claimedAt > options.leaseMs / 2) {
-      // Another instance may take the row over before the handler ends; let the lease run out instead.
+      // Another instance may take the row over before the handler ends: give it back unrun, at once
+      // and without counting the claim as an attempt (complete-timer.ts `releaseTimer`).
       counters.leaseLost++;
-      deps.logger.warn(logFields(timer), 'timer waited too long for a handler slot; left for a re-claim');
+      deps.logger.warn(logFields(timer), 'timer waited too long for a handler slot; given back unrun');
+      await releaseTimer(deps.db, timer).catch((error: unknown) =>
+        deps.logger.error(
+          { err: error, ...logFields(timer) },
+          'could not give a timer back; its lease will end',
+        ),
+      );
       return null;
     }
     // Own properties only: a kind named `constructor` must not find Object.prototype's.
@@ -202,7 +216,8 @@ export function createTimerWorker(deps: {
     } catch (error) {
       return {
         ok: false,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        // Stored in timers.last_error: without the values a failed statement carried.
+        error: describeError(error),
         permanent: error instanceof PermanentTimerError,
       };
     }

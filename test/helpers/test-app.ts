@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseEnv } from '../../src/config/env';
 import { loadOrgConfig } from '../../src/config/load-org-config';
 import { createManualClock, type ManualClock } from '../../src/lib/clock';
-import { createLogging } from '../../src/lib/logger';
+import { createLogging, type Logging } from '../../src/lib/logger';
 import { assembleRuntime } from '../../src/runtime';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server';
 import { createApiKey } from '../../src/sources/api-keys';
@@ -30,6 +30,8 @@ export async function startTestApp(
     env?: Record<string, string>;
     orgFile?: string;
     clock?: ManualClock;
+    /** The server's logging (default: at LOG_LEVEL, to stdout); the PII scan passes a memory stream. */
+    logging?: Logging;
     /** Server options; `port` defaults to 0 (any free port). */
     server?: Partial<Omit<ServerOptions, 'host'>>;
   } = {},
@@ -46,7 +48,7 @@ export async function startTestApp(
     ...options.env,
   });
   const clock = options.clock ?? createManualClock('2026-11-21T01:00:00.000Z');
-  const logging = createLogging({ level: env.LOG_LEVEL });
+  const logging = options.logging ?? createLogging({ level: env.LOG_LEVEL });
   const org = loadOrgConfig(env.LEADRELAY_CONFIG, {});
   const server = await startServer(assembleRuntime({ env, org, logging, clock, database }), {
     port: 0,

@@ -33,6 +33,7 @@ export async function startWecomStack(
     members?: { userid: string; name: string }[];
     /** Group robots the emulator knows (webhook keys, as in the org config's teams[].digest.robot). */
     groupRobots?: { key: string; name: string }[];
+    logging?: NonNullable<Parameters<typeof startTestApp>[0]>['logging'];
   } = {},
 ): Promise<WecomStack> {
   const clock = createManualClock(new Date());
@@ -57,6 +58,7 @@ export async function startWecomStack(
   const app = await startTestApp({
     clock,
     ...(options.orgFile ? { orgFile: options.orgFile } : {}),
+    ...(options.logging ? { logging: options.logging } : {}),
     env: {
       WECOM_CORP_ID: WECOM.corpId,
       WECOM_AGENT_ID: String(WECOM.agentId),
