@@ -81,3 +81,29 @@ export async function failTimer(
   if (result.affectedRows !== 1) return 'lease_lost';
   return final ? 'failed' : 'retry';
 }
+
+/**
+ * Gives a claimed timer back without having run it (it waited too long for a handler slot): pending
+ * again at once, for any instance with room, and that claim does not count as an attempt. Fenced like
+ * `completeTimers`. Without this, a timer left waiting kept its lease until it expired and every such
+ * claim counted as a run, so under a slow database timers that had never run were marked failed after
+ * `maxAttempts` claims, and their leads were never assigned or escalated (found by
+ * `npm run test:chaos`).
+ */
+export async function releaseTimer(
+  db: Executor,
+  timer: Pick<DueTimer, 'id' | 'leaseToken'>,
+): Promise<boolean> {
+  const [result] = await db
+    .update(timers)
+    .set({
+      status: 'pending',
+      attempts: sql`GREATEST(${timers.attempts} - 1, 0)`,
+      leaseToken: null,
+      leaseUntil: null,
+    })
+    .where(
+      and(eq(timers.id, timer.id), eq(timers.leaseToken, timer.leaseToken), eq(timers.status, 'firing')),
+    );
+  return result.affectedRows === 1;
+}
