@@ -34,6 +34,8 @@ export function wecomServerEnv(credentials: WecomCredentials, apiBase: string): 
     WECOM_TOKEN: credentials.token,
     WECOM_ENCODING_AES_KEY: credentials.aesKey,
     WECOM_API_BASE: apiBase,
+    // The emulator is the one non-WeCom host an API base may name (src/config/outbound-urls.ts).
+    EMULATOR_URL: apiBase,
   };
 }
 

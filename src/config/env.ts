@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkOutboundUrls } from './outbound-urls';
 
 /**
  * The process environment, parsed once at start into one frozen object (the composition root passes
@@ -73,6 +74,13 @@ export const envSchema = z.object({
 
   /** Callback timestamp window in seconds (RELIABILITY.md: 300 s, stricter than the platforms). */
   CALLBACK_WINDOW_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+
+  /**
+   * The bundled emulator (demo, tests, benchmarks): an API base may point at this origin and otherwise
+   * only at the platforms' own hosts (config/outbound-urls.ts). On loopback only; never set in a real
+   * deployment.
+   */
+  EMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Env = Readonly<z.infer<typeof envSchema>>;
@@ -123,6 +131,10 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   ) {
     throw new EnvError(['DINGTALK_EVENT_TOKEN 与 DINGTALK_EVENT_AES_KEY 需要同时设置（钉钉事件订阅）']);
   }
+  // Outbound URLs: the platforms' hosts or the configured emulator, nothing else (RELIABILITY.md
+  // "Outbound delivery" 5): a mistyped or planted base would receive the app secrets.
+  const outbound = checkOutboundUrls(result.data);
+  if (outbound.length > 0) throw new EnvError(outbound);
   return Object.freeze(result.data);
 }
 

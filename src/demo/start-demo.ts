@@ -153,6 +153,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       WECOM_TOKEN: wecom.token,
       WECOM_ENCODING_AES_KEY: wecom.aesKey,
       WECOM_API_BASE: emulatorUrl,
+      // The one non-WeCom host the API base may name (config/outbound-urls.ts).
+      EMULATOR_URL: emulatorUrl,
     });
     const runtime = await openRuntime({
       env,

@@ -62,6 +62,7 @@ beforeAll(async () => {
       WECOM_TOKEN: WECOM.token,
       WECOM_ENCODING_AES_KEY: WECOM.aesKey,
       WECOM_API_BASE: emulatorUrl,
+      EMULATOR_URL: emulatorUrl,
       WECOM_TIMEOUT_MS: '1000',
     });
     const org = loadOrgConfig(ORG, {});

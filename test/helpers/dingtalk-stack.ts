@@ -101,6 +101,7 @@ export async function startDingtalkStack(
       DINGTALK_MODE: mode,
       DINGTALK_API_BASE: emulatorUrl,
       DINGTALK_OAPI_BASE: emulatorUrl,
+      EMULATOR_URL: emulatorUrl,
       DINGTALK_CARD_TEMPLATE_ID: DINGTALK.cardTemplateId,
       DINGTALK_PUBLIC_URL: `http://127.0.0.1:${port}`,
       DINGTALK_EVENT_TOKEN: DINGTALK.eventToken,

@@ -66,6 +66,7 @@ export async function startWecomStack(
       WECOM_TOKEN: WECOM.token,
       WECOM_ENCODING_AES_KEY: WECOM.aesKey,
       WECOM_API_BASE: emulatorUrl,
+      EMULATOR_URL: emulatorUrl,
       WECOM_TIMEOUT_MS: '1000',
       ...options.env,
     },
