@@ -103,6 +103,11 @@ export function exportWindow(
   return window;
 }
 
+/** Excel shows at most this many characters in a cell (custom fields as JSON can be longer). */
+const EXCEL_CELL_LIMIT = 32_767;
+const fitCell = (text: string | null) =>
+  text !== null && text.length > EXCEL_CELL_LIMIT ? `${text.slice(0, EXCEL_CELL_LIMIT - 1)}…` : text;
+
 /** Mainland mobiles as the 11 digits people dial; other countries in E.164. */
 function phoneText(phone: string | null): string | null {
   if (phone === null) return null;
@@ -184,7 +189,7 @@ export async function exportLeads(
             lead.remark,
             lead.externalId,
             lead.tags.join('、') || null,
-            Object.keys(lead.custom).length > 0 ? JSON.stringify(lead.custom) : null,
+            fitCell(Object.keys(lead.custom).length > 0 ? JSON.stringify(lead.custom) : null),
           ])
           .commit();
         count++;

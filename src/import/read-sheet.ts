@@ -38,7 +38,14 @@ const ZIP = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const OLE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0]);
 
 export async function openSheet(file: string, options: { encoding?: TextEncoding } = {}): Promise<Sheet> {
-  const { size } = await stat(file);
+  const size = await stat(file).then(
+    (s) => s.size,
+    (error: NodeJS.ErrnoException) => {
+      throw new SheetError(
+        error.code === 'ENOENT' ? `文件不存在：${file}` : `无法读取 ${file}：${error.message}`,
+      );
+    },
+  );
   const magic = Buffer.alloc(4);
   const handle = await open(file, 'r');
   try {

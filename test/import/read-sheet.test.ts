@@ -99,6 +99,10 @@ describe('CSV encodings', () => {
     await expect(read(file(Buffer.from('a,b\r\n1,"unterminated\r\n')))).rejects.toThrow(SheetError);
   });
 
+  it('names a missing file', async () => {
+    await expect(openSheet(path.join(dir, 'missing.csv'))).rejects.toThrow(/^文件不存在：/);
+  });
+
   it('refuses the old binary .xls format with what to do instead', async () => {
     const xls = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0, 0, 0]);
     await expect(openSheet(file(xls, 'xls'))).rejects.toThrow(/另存为 .xlsx/);
