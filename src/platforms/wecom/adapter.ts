@@ -27,10 +27,22 @@ export interface WecomPlatformOptions {
   resolveRobotKey: (groupKey: string) => string | undefined;
 }
 
-/** 90454: per member per app. */
+/**
+ * How much later than its claim a send may reach WeCom: the send deadline (WECOM_TIMEOUT_MS, 5 s by
+ * default) and then some, since a request the platform holds may still be processed after we gave up.
+ */
+export const SEND_LATENESS_MARGIN_SECONDS = 15;
+
+/**
+ * 90454: per member per app, counted over the window plus the lateness margin. WeCom counts the
+ * messages it processed in the last minute; we count the sends we claimed. A send claimed early in our
+ * window but processed late (a slow answer) lands in WeCom's window together with sends claimed a
+ * minute after it, and the 31st is dropped without a word (found by `npm run test:chaos` with a slow
+ * emulator). Counting over 60 s + the margin makes our window cover every send WeCom can still count.
+ */
 export const MEMBER_LIMITS: PacingRule['limits'] = [
-  { perSeconds: 60, max: 30 },
-  { perSeconds: 3600, max: 1000 },
+  { perSeconds: 60 + SEND_LATENESS_MARGIN_SECONDS, max: 30 },
+  { perSeconds: 3600 + SEND_LATENESS_MARGIN_SECONDS, max: 1000 },
 ];
 /** 91770: per robot. */
 export const ROBOT_LIMITS: PacingRule['limits'] = [{ perSeconds: 60, max: 20 }];
@@ -57,12 +69,12 @@ export function createWecomPlatform(options: WecomPlatformOptions): ChatPlatform
   const { settings, client, resolveRobotKey } = options;
   return {
     name: 'wecom',
-    // The dedupe key is not put into the body: the card id already makes every card unique, and an
-    // unknown JSON field might be refused by WeCom. Consequence (90236 duplicate check): a text or
-    // markdown identical to one sent to the same member within 4 h is silently dropped by WeCom, so
-    // notifications must carry something specific (lead, time) to differ.
-    render: (message: OutboundMessage, _options: { dedupeKey: string }): RenderedRequest =>
-      renderWecomMessage(message, { agentId: settings.agentId }),
+    // The dedupe key is not put into the body as a field (an unknown JSON field might be refused by
+    // WeCom): the card id makes every card unique, and text and markdown to a member carry an
+    // invisible tag derived from the key, so WeCom's duplicate check (90236) never drops a second,
+    // different message with the same words (render.ts `invisibleTag`).
+    render: (message: OutboundMessage, options: { dedupeKey: string }): RenderedRequest =>
+      renderWecomMessage(message, { agentId: settings.agentId, dedupeKey: options.dedupeKey }),
     async send(request: RenderedRequest): Promise<SendResult> {
       switch (request.api) {
         case WECOM_API.send:

@@ -111,6 +111,38 @@ export class WecomRenderError extends Error {
 
 export interface WecomRenderOptions {
   agentId: number;
+  /**
+   * The outbox row's unique key. When given, text and markdown to a member carry an invisible tag
+   * derived from it (see `invisibleTag`), so that two different messages with the same words (the
+   * help text asked for twice, an unchanged 我的 list) are two different requests for WeCom's
+   * duplicate check, which would otherwise silently drop the second for 4 hours.
+   */
+  dedupeKey?: string;
+}
+
+/** Zero-width characters: invisible in WeCom's clients, distinct to its duplicate check. */
+const TAG_DIGITS = ['\u200b', '\u200c', '\u200d', '\u2060'] as const;
+/** 12 base-4 digits = 24 bits of the key's hash: 36 UTF-8 bytes. */
+const TAG_LENGTH = 12;
+
+/**
+ * An invisible suffix that differs between outbox rows (found by `npm run test:chaos`: a member who
+ * typed 帮助 twice within 4 hours got one answer; WeCom's duplicate check compares the content, 90236).
+ * Deterministic, so a retry of the same row still sends the same bytes and is still deduplicated.
+ */
+export function invisibleTag(dedupeKey: string): string {
+  const hash = createHash('sha256').update(dedupeKey).digest();
+  let tag = '';
+  for (let i = 0; i < TAG_LENGTH; i++) {
+    const byte = hash[Math.floor(i / 4)]!;
+    tag += TAG_DIGITS[(byte >> ((i % 4) * 2)) & 3];
+  }
+  return tag;
+}
+
+/** `text` cut to `maxBytes` with room for the tag, then the tag. */
+function tagged(text: string, maxBytes: number, tag: string): string {
+  return truncateUtf8(text, maxBytes - byteLength(tag)) + tag;
 }
 
 const byteLength = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -254,9 +286,9 @@ function appMessage(agentId: number, touser: string, msgtype: AppMsgType, conten
   });
 }
 
-function appMarkdown(agentId: number, touser: string, markdown: string): string {
+function appMarkdown(agentId: number, touser: string, markdown: string, tag: string): string {
   return appMessage(agentId, touser, 'markdown', {
-    content: truncateUtf8(markdown, LIMITS.appMarkdownBytes),
+    content: tagged(markdown, LIMITS.appMarkdownBytes, tag),
   });
 }
 
@@ -315,29 +347,31 @@ function renderToUser(
   message: Exclude<OutboundMessage, { kind: 'card_update' }>,
   userId: string,
   agentId: number,
+  dedupeKey: string | undefined,
 ): RenderedRequest {
   checkUserId(userId);
+  const tag = dedupeKey === undefined ? '' : invisibleTag(dedupeKey);
   switch (message.kind) {
     case 'text':
       return {
         api: WECOM_API.send,
         ambiguousRetryWindowMs: AMBIGUOUS_RETRY_WINDOW_MS.send,
         body: appMessage(agentId, userId, 'text', {
-          content: truncateUtf8(message.text, LIMITS.appTextBytes),
+          content: tagged(message.text, LIMITS.appTextBytes, tag),
         }),
       };
     case 'markdown':
       return {
         api: WECOM_API.send,
         ambiguousRetryWindowMs: AMBIGUOUS_RETRY_WINDOW_MS.send,
-        body: appMarkdown(agentId, userId, message.markdown),
+        body: appMarkdown(agentId, userId, message.markdown, tag),
       };
     case 'card': {
       if (message.card.buttons.length === 0 || message.card.settled) {
         return {
           api: WECOM_API.send,
           ambiguousRetryWindowMs: AMBIGUOUS_RETRY_WINDOW_MS.send,
-          body: appMarkdown(agentId, userId, renderCardAsMarkdown(message.card)),
+          body: appMarkdown(agentId, userId, renderCardAsMarkdown(message.card), tag),
         };
       }
       const card = renderTemplateCard(message.cardId, message.card);
@@ -393,5 +427,5 @@ function renderCardUpdate(message: Extract<OutboundMessage, { kind: 'card_update
 export function renderWecomMessage(message: OutboundMessage, options: WecomRenderOptions): RenderedRequest {
   if (message.kind === 'card_update') return renderCardUpdate(message, options.agentId);
   if (message.to.kind === 'group') return renderToGroup(message, message.to.groupKey);
-  return renderToUser(message, message.to.userId, options.agentId);
+  return renderToUser(message, message.to.userId, options.agentId, options.dedupeKey);
 }

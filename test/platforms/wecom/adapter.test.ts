@@ -25,12 +25,12 @@ describe('createWecomPlatform', () => {
   });
   afterEach(() => env.emulator.stop());
 
-  it('paces members at 30/min and 1000/h, robots at 20/min, updates like members', () => {
+  it('paces members at 30/min and 1000/h (windows widened by the lateness margin), robots at 20/min, updates like members', () => {
     expect(platform.pacing({ kind: 'text', to: { kind: 'user', userId: 'zhangsan' }, text: 'x' })).toEqual({
       target: 'wecom:user:zhangsan',
       limits: [
-        { perSeconds: 60, max: 30 },
-        { perSeconds: 3600, max: 1000 },
+        { perSeconds: 75, max: 30 },
+        { perSeconds: 3615, max: 1000 },
       ],
     });
     expect(

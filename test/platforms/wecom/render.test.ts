@@ -3,6 +3,7 @@ import type { CardModel } from '../../../src/cards/types';
 import type { OutboundMessage } from '../../../src/platforms/types';
 import {
   DUPLICATE_CHECK_INTERVAL_SECONDS,
+  invisibleTag,
   LIMITS,
   renderWecomMessage,
   truncateChars,
@@ -295,5 +296,47 @@ describe('truncation helpers', () => {
     expect(truncateChars('一二三', 3)).toBe('一二三');
     expect(truncateChars('一二三四', 3)).toBe('一二…');
     expect(truncateChars('🙂🙂🙂🙂', 3)).toBe('🙂🙂…');
+  });
+});
+
+describe('renderWecomMessage: the invisible tag (WeCom duplicate check, 90236)', () => {
+  // Found by `npm run test:chaos`: a member typed 帮助 twice within 4 hours and got one answer, since
+  // WeCom drops a message identical to one it delivered to the same member within the interval.
+  const renderKeyed = (message: OutboundMessage, dedupeKey: string) =>
+    renderWecomMessage(message, { agentId: AGENT_ID, dedupeKey });
+  const content = (body: string) => {
+    const parsed = JSON.parse(body);
+    return String(parsed[parsed.msgtype].content);
+  };
+
+  it('makes two rows with the same words different requests, and a retry of one byte-identical', () => {
+    const help: OutboundMessage = { kind: 'text', to: toZhang, text: '帮助：直接打字即可' };
+    const first = renderKeyed(help, 'reply:wecom:7300000000000000001').body;
+    const second = renderKeyed(help, 'reply:wecom:7300000000000000035').body;
+    expect(first).not.toBe(second);
+    expect(renderKeyed(help, 'reply:wecom:7300000000000000001').body).toBe(first);
+    const shown = (s: string) => s.replace(/\u200b|\u200c|\u200d|\u2060/g, '');
+    expect(shown(content(first))).toBe('帮助：直接打字即可');
+    expect(content(first)).toBe(`帮助：直接打字即可${invisibleTag('reply:wecom:7300000000000000001')}`);
+    expect(invisibleTag('x')).toMatch(/^(?:\u200b|\u200c|\u200d|\u2060){12}$/);
+  });
+
+  it('tags markdown and markdown-rendered cards to members, keeps the byte caps, leaves group posts alone', () => {
+    const markdown: OutboundMessage = { kind: 'markdown', to: toZhang, markdown: 'x'.repeat(5000) };
+    const body = content(renderKeyed(markdown, 'k1').body);
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(LIMITS.appMarkdownBytes);
+    expect(body.endsWith(invisibleTag('k1'))).toBe(true);
+    const settled: OutboundMessage = {
+      kind: 'card',
+      to: toZhang,
+      cardId: 'lead_1',
+      card: { ...card, settled: '已认领' },
+    };
+    expect(content(renderKeyed(settled, 'k2').body).endsWith(invisibleTag('k2'))).toBe(true);
+    const group: OutboundMessage = { kind: 'text', to: { kind: 'group', groupKey: 'g' }, text: '日报' };
+    expect(renderKeyed(group, 'k3').body).toBe(render(group).body);
+    // A template card is told apart by its task_id already: no tag.
+    const interactive: OutboundMessage = { kind: 'card', to: toZhang, cardId: 'lead_1', card };
+    expect(renderKeyed(interactive, 'k4').body).toBe(render(interactive).body);
   });
 });
