@@ -1,6 +1,10 @@
 import type { Middleware } from 'koa';
+import { isDatabaseUnavailable } from '../db/unavailable';
 import { AppError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
+
+/** What a client is told to wait while the database is unreachable (a restart takes seconds). */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * The one place errors become responses: `{ "error": "snake_code", "message": "…", ...details }`.
@@ -36,6 +40,14 @@ export function errorHandler(logger: Logger): Middleware {
       if (typeof status === 'number' && status >= 400 && status < 500) {
         ctx.status = status;
         ctx.body = { error: 'bad_request', message: '请求无效' };
+        return;
+      }
+      if (isDatabaseUnavailable(error)) {
+        // Temporary: the caller should come back (WeCom and DingTalk retry callbacks on a non-200).
+        logger.warn({ err: (error as Error).message }, 'database unavailable; answering 503');
+        ctx.status = 503;
+        ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+        ctx.body = { error: 'database_unavailable', message: '数据库暂时不可用，请稍后重试' };
         return;
       }
       logger.error({ err: error }, 'unhandled error');
