@@ -4,6 +4,7 @@ import type { DingtalkSettings, Env, WecomSettings } from './config/env';
 import type { readJournal } from './db/migrate';
 import { healthRoutes } from './health/routes';
 import { errorHandler } from './http/error-handler';
+import { loadShedding } from './http/load-shedding';
 import { requestContext } from './http/request-context';
 import type { Inbox } from './inbox/inbox';
 import type { AssignDeps } from './leads/assign-lead';
@@ -47,6 +48,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestContext(deps.logging));
   app.use(requestDurations(deps.metrics));
   app.use(errorHandler(deps.logger));
+  app.use(loadShedding({ maxInFlight: deps.env.MAX_IN_FLIGHT_REQUESTS, retryAfterSeconds: 1 }));
   const routers = [healthRoutes(deps), leadRoutes(deps), availabilityRoutes(deps), reportRoutes(deps)];
   routers.push(metricsRoutes(deps), openApiRoutes());
   if (deps.wecom) {

@@ -32,6 +32,8 @@ export const envSchema = z.object({
   /** How long an API key lookup is cached per instance; revocation takes effect within this. */
   API_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  /** Requests handled at once per instance; past it the answer is 503 with Retry-After (load shedding). */
+  MAX_IN_FLIGHT_REQUESTS: z.coerce.number().int().min(1).max(100_000).default(128),
   /** Bearer token `GET /metrics` requires; unset, the endpoint is open (block it at the proxy). */
   METRICS_TOKEN: z.string().min(16, 'METRICS_TOKEN 至少 16 个字符').optional(),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
