@@ -201,10 +201,24 @@ export async function settleCard(
     deps.logger.warn({ cardId: input.card.id }, 'no card update token available; card left as it is');
     return false;
   }
-  // A token is single use: forget it once an update is queued with it.
-  await tx
+  // A token is single use: take it out of the table with the update that uses it, and only if it is
+  // still there. Two updates racing for one card (a timer voiding it while a click settles it) both
+  // read the same token; the second DELETE waits for the first to commit, finds nothing and queues no
+  // update, where before both were queued and WeCom refused the second (found by
+  // `npm run test:chaos`: update rows dead-lettered with 40058).
+  const [taken] = await tx
     .delete(cardUpdateTokens)
-    .where(and(eq(cardUpdateTokens.cardId, input.card.id), eq(cardUpdateTokens.userId, tokenOwner!)));
+    .where(
+      and(
+        eq(cardUpdateTokens.cardId, input.card.id),
+        eq(cardUpdateTokens.userId, tokenOwner!),
+        eq(cardUpdateTokens.token, token),
+      ),
+    );
+  if (taken.affectedRows !== 1 && !(await supersededClickToken(tx, input.card.id, input.updateToken))) {
+    deps.logger.warn({ cardId: input.card.id }, 'card update token taken by another update; card left to it');
+    return false;
+  }
   const card = renderCard(deps.cards, input.template, input.context);
   await enqueueOutbox(
     tx,
@@ -220,4 +234,22 @@ export async function settleCard(
     now,
   );
   return true;
+}
+
+/**
+ * A click's own token that is no longer in the table because a newer click of the same member on the
+ * same card replaced it: nobody else ever saw it, so it is still this update's alone. (Gone with no
+ * newer token in its place means another update took it.)
+ */
+async function supersededClickToken(
+  tx: Tx,
+  cardId: string,
+  click: { userId: string; token: string } | undefined,
+): Promise<boolean> {
+  if (!click) return false;
+  const [row] = await tx
+    .select({ token: cardUpdateTokens.token })
+    .from(cardUpdateTokens)
+    .where(and(eq(cardUpdateTokens.cardId, cardId), eq(cardUpdateTokens.userId, click.userId)));
+  return row !== undefined && row.token !== click.token;
 }
