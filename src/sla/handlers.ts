@@ -1,6 +1,7 @@
 import { and, eq, notInArray, sql } from 'drizzle-orm';
 import type { MemberConfig, TeamConfig } from '../config/org-types';
-import { leads } from '../db/schema';
+import type { Tx } from '../db/client';
+import { leadEvents, leads } from '../db/schema';
 import { withTransaction } from '../db/transaction';
 import { type AssignDeps, assignLead, assignNewLeads } from '../leads/assign-lead';
 import { cardContext, queueCard } from '../leads/lead-cards';
@@ -99,6 +100,29 @@ function createAssignmentBatcher(deps: AssignDeps): { add(leadId: number): Promi
   };
 }
 
+/**
+ * Whether a timer's effect is already on the lead's timeline. Timers run at least once (a worker killed
+ * after the handler committed but before the timer was marked done, or paused past its lease, runs
+ * it again), and the card a rung queues is deduplicated by its outbox key, but the event was written
+ * again: the timeline showed two escalations for one lead and level, and the SLA reports counted two
+ * breaches (found by `npm run test:chaos`). Each event now carries its timer's effect key, and a
+ * handler that finds it does nothing. Called under the lead's row lock, so two runs at once queue up
+ * on it and the second sees the first's event.
+ */
+async function effectRecorded(tx: Tx, leadId: number, effectKey: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: leadEvents.id })
+    .from(leadEvents)
+    .where(
+      and(
+        eq(leadEvents.leadId, leadId),
+        sql`JSON_UNQUOTE(JSON_EXTRACT(${leadEvents.data}, '$.effectKey')) = ${effectKey}`,
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}
+
 function leadIdOf(timer: DueTimer): number {
   if (timer.leadId === null) throw new Error(`timer ${timer.effectKey} has no lead`);
   return timer.leadId;
@@ -117,14 +141,24 @@ async function onClaimWindow(deps: AssignDeps, timer: DueTimer): Promise<SlaBrea
   if (!lead || lead.ownerId !== null || lead.assigneeId !== memberId) return null;
   const policy = policyFor(deps.org, lead.grade);
   if (hop > policy.rerouteHops) {
-    await withTransaction(deps.db, (tx) =>
-      appendEvents(
+    const recorded = await withTransaction(deps.db, async (tx) => {
+      await tx.select({ id: leads.id }).from(leads).where(eq(leads.id, leadId)).for('update');
+      if (await effectRecorded(tx, leadId, timer.effectKey)) return false;
+      await appendEvents(
         tx,
-        [{ leadId, type: 'sla.claim_missed', actor: { type: 'system', id: null }, data: { memberId, hop } }],
+        [
+          {
+            leadId,
+            type: 'sla.claim_missed',
+            actor: { type: 'system', id: null },
+            data: { memberId, hop, effectKey: timer.effectKey },
+          },
+        ],
         deps.clock.now(),
-      ),
-    );
-    return { type: 'sla.claim_missed', ladder: 'claim_window' };
+      );
+      return true;
+    });
+    return recorded ? { type: 'sla.claim_missed', ladder: 'claim_window' } : null;
   }
   await assignLead(deps, { leadId, hop: hop + 1, exclude: tried, expectAssignee: memberId });
   return null;
@@ -140,6 +174,7 @@ async function onUnclaimed(deps: AssignDeps, timer: DueTimer): Promise<SlaBreach
     if (!lead || lead.ownerId !== null || !lead.teamId) return null;
     const team = deps.directory.team(lead.teamId);
     if (!team) return null;
+    if (await effectRecorded(tx, leadId, timer.effectKey)) return null;
     const recipient = escalationRecipient(deps, team, notify, lead.assigneeId);
     const now = deps.clock.now();
     const assignee = lead.assigneeId ? deps.directory.member(lead.assigneeId) : undefined;
@@ -152,7 +187,14 @@ async function onUnclaimed(deps: AssignDeps, timer: DueTimer): Promise<SlaBreach
           leadId,
           type: 'sla.escalated',
           actor: { type: 'system', id: null },
-          data: { ladder: 'unclaimed', level, notify, to: recipient?.id ?? null, assignee: lead.assigneeId },
+          data: {
+            ladder: 'unclaimed',
+            level,
+            notify,
+            to: recipient?.id ?? null,
+            assignee: lead.assigneeId,
+            effectKey: timer.effectKey,
+          },
         },
       ],
       now,
@@ -227,6 +269,7 @@ async function runOwnerLadder(
     const team = deps.directory.team(lead.teamId);
     const owner = deps.directory.member(memberId);
     if (!team || !owner) return null;
+    if (await effectRecorded(tx, leadId, timer.effectKey)) return null;
     const recipient = escalationRecipient(deps, team, notify, memberId);
     const now = deps.clock.now();
     await appendEvents(
@@ -243,6 +286,7 @@ async function runOwnerLadder(
             to: recipient?.id ?? null,
             owner: memberId,
             ...timer.payload,
+            effectKey: timer.effectKey,
           },
         },
       ],
@@ -286,15 +330,23 @@ async function onRecycleWarning(deps: AssignDeps, timer: DueTimer): Promise<void
   const leadId = leadIdOf(timer);
   const memberId = String(timer.payload.memberId);
   await withTransaction(deps.db, async (tx) => {
-    const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId));
+    const [lead] = await tx.select().from(leads).where(eq(leads.id, leadId)).for('update');
     if (!lead || lead.ownerId !== memberId || ['won', 'lost'].includes(lead.stage)) return;
+    if (await effectRecorded(tx, leadId, timer.effectKey)) return;
     const owner = deps.directory.member(memberId);
     const address = owner ? deps.directory.addressOf(owner, deps.platforms) : null;
     const policy = policyFor(deps.org, lead.grade);
     const now = deps.clock.now();
     await appendEvents(
       tx,
-      [{ leadId, type: 'sla.recycle_warned', actor: { type: 'system', id: null }, data: { memberId } }],
+      [
+        {
+          leadId,
+          type: 'sla.recycle_warned',
+          actor: { type: 'system', id: null },
+          data: { memberId, effectKey: timer.effectKey },
+        },
+      ],
       now,
     );
     if (!address) return;
