@@ -130,6 +130,12 @@ export const cardUpdateTokens = mysqlTable(
 );
 
 /**
+ * The `user_id` under which a card posted once to a group chat (a DingTalk pool offer) keeps the token
+ * of its send answer: it updates the card as the whole group sees it, whoever the update is for.
+ */
+export const GROUP_CARD_TOKEN_HOLDER = '#group';
+
+/**
  * Id blocks (hi/lo): an instance reserves a range of lead ids with one UPDATE and hands them out from
  * memory, so the intake knows a lead's id before its transaction and can send it in one round trip.
  */

@@ -4,7 +4,7 @@ import type { CardContext } from '../cards/card-context';
 import { renderCard } from '../cards/render-card';
 import type { MemberConfig, TeamConfig } from '../config/org-types';
 import type { Tx } from '../db/client';
-import { cards, cardUpdateTokens } from '../db/schema';
+import { cards, cardUpdateTokens, GROUP_CARD_TOKEN_HOLDER } from '../db/schema';
 import { enqueueOutbox, type OutboxItem } from '../outbox/enqueue';
 import type { LeadDeps } from './lead-deps';
 import type { LeadRow } from './lead-record';
@@ -162,7 +162,8 @@ export async function queueGroupCard(
 /**
  * Updates a card in place for the given members (the claimed state, or void with a reason) and marks
  * it settled. Needs an update token: the one from the click that caused this, else the freshest one
- * stored for a recipient. Without one the card cannot change (WeCom response codes are single use).
+ * stored for a recipient or, for a card in a group chat, for the group (a pool offer grabbed by
+ * command). Without one the card cannot change (WeCom response codes are single use).
  */
 export async function settleCard(
   tx: Tx,
@@ -188,7 +189,12 @@ export async function settleCard(
     const stored = await tx
       .select()
       .from(cardUpdateTokens)
-      .where(and(eq(cardUpdateTokens.cardId, input.card.id), inArray(cardUpdateTokens.userId, userIds)))
+      .where(
+        and(
+          eq(cardUpdateTokens.cardId, input.card.id),
+          inArray(cardUpdateTokens.userId, [...userIds, GROUP_CARD_TOKEN_HOLDER]),
+        ),
+      )
       .orderBy(cardUpdateTokens.issuedAt)
       .limit(10);
     const freshest = stored.at(-1);

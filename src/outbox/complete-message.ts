@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import mysql, { type Pool } from 'mysql2/promise';
 import type { Db } from '../db/client';
 import { parseDbTime } from '../db/columns';
-import { cardUpdateTokens, outbox } from '../db/schema';
+import { cardUpdateTokens, GROUP_CARD_TOKEN_HOLDER, outbox } from '../db/schema';
 import { withTransaction } from '../db/transaction';
 import type { SendResult } from '../platforms/types';
 import { backoffDelayMs } from './backoff';
@@ -84,8 +84,9 @@ function refusedResend(claimed: ClaimedMessage, result: Extract<SendResult, { ok
 
 /**
  * A successful send: the row becomes `sent` (fenced by the lease token) and, when the answer carries
- * a card-update token for a one-to-one card, the token is stored. With the batch pool both travel in
- * one round trip: the token insert runs only if the fenced UPDATE matched (`ROW_COUNT()`).
+ * a card-update token, the token is stored: per member for a one-to-one card, for the group for a card
+ * posted in a group chat. With the batch pool both travel in one round trip: the token insert runs
+ * only if the fenced UPDATE matched (`ROW_COUNT()`).
  */
 async function completeSent(
   db: Db,
@@ -98,9 +99,10 @@ async function completeSent(
     ...(result.updateToken ? { hasUpdateToken: true } : {}),
   };
   const to = (claimed.message as { to?: { kind: string; userId?: string } }).to;
+  const holder = to?.kind === 'group' ? GROUP_CARD_TOKEN_HOLDER : to?.kind === 'user' ? to.userId : undefined;
   const token =
-    result.updateToken && claimed.cardId && to?.kind === 'user' && to.userId
-      ? { cardId: claimed.cardId, userId: to.userId, token: result.updateToken }
+    result.updateToken && claimed.cardId && holder
+      ? { cardId: claimed.cardId, userId: holder, token: result.updateToken }
       : null;
   const markSent =
     "UPDATE outbox SET status = 'sent', sent_at = NOW(3), last_error = NULL, result = ?, lease_token = NULL, lease_until = NULL " +
