@@ -52,6 +52,10 @@ export async function startDingtalkStack(
     server?: NonNullable<Parameters<typeof startTestApp>[0]>['server'];
     orgFile?: string;
     members?: { userId: string; name: string }[];
+    /** The emulator's group chats (default: DINGTALK.group with every STAFF member). */
+    groups?: { openConversationId: string; name: string; members: string[] }[];
+    /** The emulator's custom robots (default: DINGTALK.robot as 华东战报机器人). */
+    customRobots?: { accessToken: string; secret: string; name: string }[];
     repushMs?: number;
     rateLimits?: Record<string, number>;
   } = {},
@@ -81,8 +85,10 @@ export async function startDingtalkStack(
         { userId: STAFF.rep_a, name: '王磊' },
         { userId: STAFF.rep_b, name: '李娜' },
       ],
-      groups: [{ openConversationId: DINGTALK.group, name: '华东销售群', members: Object.values(STAFF) }],
-      customRobots: [{ ...DINGTALK.robot, name: '华东战报机器人' }],
+      groups: options.groups ?? [
+        { openConversationId: DINGTALK.group, name: '华东销售群', members: Object.values(STAFF) },
+      ],
+      customRobots: options.customRobots ?? [{ ...DINGTALK.robot, name: '华东战报机器人' }],
       events: { token: DINGTALK.eventToken, aesKey: DINGTALK.eventAesKey },
       callbackTimeoutMs: 2000,
       repushMs: options.repushMs ?? 400,
