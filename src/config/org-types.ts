@@ -1,5 +1,6 @@
 import type { CalendarConfig } from './sections/calendars';
 import type { ConversationConfig } from './sections/conversation';
+import type { PrivacyConfig } from './sections/privacy';
 import type { RoutingSection } from './sections/routing';
 import type { PoolConfig, SlaConfig } from './sections/sla';
 import type { StagesConfig } from './sections/stages';
@@ -33,6 +34,11 @@ export interface OrgConfig {
   stages: StagesConfig;
   /** Chat with the bot (sections/conversation.schema.json); defaults filled. */
   conversation: ConversationConfig;
+  /**
+   * Retention of personal data (sections/privacy.schema.json); defaults filled when loaded from a file.
+   * Optional so configs built in code keep compiling: read it with `privacyOf` (sections/privacy.ts).
+   */
+  privacy?: PrivacyConfig;
 }
 
 export interface MemberConfig {

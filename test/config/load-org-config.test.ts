@@ -148,7 +148,14 @@ describe('the result', () => {
   it('has every default filled in', () => {
     // The feature sections' defaults are checked on their own (above; stages and conversation in
     // stages-config.test.ts).
-    const { sla: _sla, pool: _pool, stages: _stages, conversation: _conversation, ...rest } = parse(doc());
+    const {
+      sla: _sla,
+      pool: _pool,
+      stages: _stages,
+      conversation: _conversation,
+      privacy: _privacy,
+      ...rest
+    } = parse(doc());
     expect(rest).toEqual({
       timezone: 'Asia/Shanghai',
       members: [
