@@ -62,7 +62,11 @@ export const leads = mysqlTable(
     wonAmount: bigint('won_amount', { mode: 'number' }),
     lostReason: varchar('lost_reason', { length: 64 }),
     lostDetail: varchar('lost_detail', { length: 255 }),
-    /** When the lead entered its current stage (stagnation counts from here). */
+    /**
+     * When the lead entered its current stage (stagnation counts from here): the time of its last
+     * `lead.stage_changed` event, set with it (leads/stage-change.ts). The reports rely on that: a
+     * team's stage changes in a period are those of its leads with stage_changed_at after the start.
+     */
     stageChangedAt: utc('stage_changed_at'),
     /** When the lead was won or lost. */
     closedAt: utc('closed_at'),
@@ -88,6 +92,8 @@ export const leads = mysqlTable(
     // Reports over every team (src/reports): closings in a period, and the open pipeline from the index.
     index('leads_team_created_idx').on(t.teamId, t.createdAt),
     index('leads_stage_closed_idx').on(t.stage, t.closedAt, t.budget),
+    // A team's leads whose stage changed since a moment (stage stays in src/reports), from the index alone.
+    index('leads_team_stage_changed_idx').on(t.teamId, t.stageChangedAt, t.createdAt),
   ],
 );
 
@@ -106,6 +112,13 @@ export const leadIdentities = mysqlTable(
   (t) => [primaryKey({ columns: [t.kind, t.value] }), index('lead_identities_lead_idx').on(t.leadId)],
 );
 
+/** `data.from` / `data.to` of a `lead.stage_changed` event; longer than a stage can be is cut, never refused. */
+function stageOf(path: '$.from' | '$.to') {
+  return sql.raw(
+    `(case when \`type\` = 'lead.stage_changed' then left(json_unquote(json_extract(\`data\`, '${path}')), 32) end)`,
+  );
+}
+
 /** The lead timeline: every change is an event row (`lead.created`, `lead.duplicate`, …). */
 export const leadEvents = mysqlTable(
   'lead_events',
@@ -118,10 +131,25 @@ export const leadEvents = mysqlTable(
     actorId: varchar('actor_id', { length: 64 }),
     data: json<Record<string, unknown>>('data').notNull(),
     createdAt: utc('created_at').notNull(),
+    /**
+     * A stage change's `data.from` / `data.to`, NULL on every other event: virtual (computed, never
+     * written) and kept in `lead_events_type_lead_idx`, so the reports read a lead's stage history
+     * from that index alone instead of fetching each event's JSON (src/reports/figures-sql.ts).
+     */
+    stageFrom: varchar('stage_from', { length: 32 }).generatedAlwaysAs(stageOf('$.from'), {
+      mode: 'virtual',
+    }),
+    stageTo: varchar('stage_to', { length: 32 }).generatedAlwaysAs(stageOf('$.to'), { mode: 'virtual' }),
   },
   (t) => [
-    index('lead_events_lead_idx').on(t.leadId, t.id),
+    // A lead's timeline in order, with what the reports ask of each event besides its JSON (type,
+    // actor type, time): claims and first responses of a cohort from the index alone.
+    index('lead_events_timeline_idx').on(t.leadId, t.id, t.type, t.actorType, t.createdAt),
     index('lead_events_type_created_idx').on(t.type, t.createdAt),
+    // One type's events of a lead in id order with what the reports need of them: a lead's stage
+    // history (and the change before a given one) from the index alone. Type first, so the stage
+    // changes of neighbouring leads share pages (a fifth of the events, dense in the buffer pool).
+    index('lead_events_type_lead_idx').on(t.type, t.leadId, t.id, t.stageFrom, t.stageTo, t.createdAt),
   ],
 );
 

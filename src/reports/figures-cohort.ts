@@ -31,9 +31,9 @@ interface CohortRow {
 
 /**
  * One pass over the cohort (index `leads_team_created_idx`, or `leads_created_idx` for every team)
- * and its stage changes (`lead_events_lead_idx`): leads grouped by source, current stage, furthest
- * chain stage and the lost/nurture flags. At most sources × 7 × 5 × 4 rows come back, whatever the
- * cohort's size; the funnel and the channel counts are sums over them.
+ * and its stage changes (`lead_events_type_lead_idx`, index only): leads grouped by source, current
+ * stage, furthest chain stage and the lost/nurture flags. At most sources × 7 × 5 × 4 rows come back,
+ * whatever the cohort's size; the funnel and the channel counts are sums over them.
  */
 export async function computeCohortSummary(db: Db, scope: FigureScope): Promise<CohortSummary> {
   const rows = await selectRows<CohortRow>(

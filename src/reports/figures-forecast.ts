@@ -28,18 +28,21 @@ type Forecast = NonNullable<Figures['forecast']>;
  * every chain stage; nurture counts leads that were ever nurtured); 0 without such history.
  */
 export async function computeForecast(db: Db, scope: FigureScope): Promise<Forecast> {
-  const open = await selectRows<{ stage: string; leads: number | string; amount: number | string | null }>(
-    db,
-    sql`
-      SELECT l.stage, COUNT(*) AS leads, SUM(COALESCE(l.budget, 0)) AS amount
-      FROM leads l
-      WHERE l.stage IN (${sql.join(
-        OPEN_STAGES.map((s) => sql`${s}`),
-        sql`, `,
-      )})${teamAnd(scope)}
-      GROUP BY l.stage`,
-  );
-  const rates = await winRates(db, scope);
+  // Side by side: both read a whole team's worth of rows (its open pipeline, 90 days of closings).
+  const [open, rates] = await Promise.all([
+    selectRows<{ stage: string; leads: number | string; amount: number | string | null }>(
+      db,
+      sql`
+        SELECT l.stage, COUNT(*) AS leads, SUM(COALESCE(l.budget, 0)) AS amount
+        FROM leads l
+        WHERE l.stage IN (${sql.join(
+          OPEN_STAGES.map((s) => sql`${s}`),
+          sql`, `,
+        )})${teamAnd(scope)}
+        GROUP BY l.stage`,
+    ),
+    winRates(db, scope),
+  ]);
   const byStage = OPEN_STAGES.map((stage) => {
     const row = open.find((r) => r.stage === stage);
     return { stage, leads: num(row?.leads), amount: num(row?.amount), winRate: rates.get(stage) ?? 0 };

@@ -6,7 +6,7 @@ import type { Db } from '../db/client';
 import { parseDbTime } from '../db/columns';
 import { parseDuration } from '../lib/duration';
 import { policyFor } from '../sla/lead-timers';
-import { cohortWhere, type FigureScope, jsonText, ratio, selectRows } from './figures-sql';
+import { cohortWhere, type FigureScope, jsonText, num, ratio, selectRows } from './figures-sql';
 import type { RepFigures } from './figures-types';
 
 export interface ResponseFigures {
@@ -26,50 +26,24 @@ interface LeadResponseRow {
   offer_at: string | Date | null;
   responder: string | null;
   response_at: string | Date | null;
-  claimers: string | null;
 }
 
 const FOLLOW_UPS = sql`('lead.note_added', 'lead.followed_up', 'lead.stage_changed')`;
 
 /**
  * Claims and first responses of the cohort. The reduction from timeline events to one row per cohort
- * lead happens in SQL (a GROUP BY over the cohort's events through `lead_events_lead_idx`; "first"
+ * lead happens in SQL (a GROUP BY over the cohort's events in `lead_events_timeline_idx`; "first"
  * is the lowest event id, the timeline's own order); only leads with an offer, a claim or a follow-up
  * come back. The tally by rep and the percentiles run here over those rows: they are bounded by the
  * cohort of one period, and the claim window may run on a team's business calendar, which SQL cannot
- * evaluate.
+ * evaluate. Who claimed which leads is a second, small aggregate beside it: a list of claimers per
+ * lead (GROUP_CONCAT) would make MariaDB keep the per-lead rows in an on-disk temporary table.
  */
 export async function computeResponses(
   deps: { db: Db; org: OrgConfig },
   scope: FigureScope,
 ): Promise<ResponseFigures> {
-  const rows = await selectRows<LeadResponseRow>(
-    deps.db,
-    sql`
-      SELECT p.grade, p.team_id, p.created_at, p.claimers,
-        ${jsonText(sql`fa.data`, '$.memberId')} AS first_assignee,
-        fc.actor_id AS claimer, fc.created_at AS claim_at,
-        (SELECT o.created_at FROM lead_events o
-          WHERE o.lead_id = p.id AND o.id < p.first_claim_id AND o.type IN ('lead.assigned', 'lead.rerouted')
-          ORDER BY o.id DESC LIMIT 1) AS offer_at,
-        fr.actor_id AS responder, fr.created_at AS response_at
-      FROM (
-        SELECT l.id, l.grade, l.team_id, l.created_at,
-          MIN(CASE WHEN e.type = 'lead.assigned' THEN e.id END) AS first_assigned_id,
-          MIN(CASE WHEN e.type = 'lead.claimed' THEN e.id END) AS first_claim_id,
-          MIN(CASE WHEN e.type IN ${FOLLOW_UPS} AND e.actor_type = 'member' THEN e.id END) AS first_response_id,
-          GROUP_CONCAT(DISTINCT CASE WHEN e.type = 'lead.claimed' THEN e.actor_id END) AS claimers
-        FROM leads l
-        JOIN lead_events e ON e.lead_id = l.id
-          AND e.type IN ('lead.assigned', 'lead.claimed', 'lead.note_added', 'lead.followed_up', 'lead.stage_changed')
-        WHERE ${cohortWhere(scope)}
-        GROUP BY l.id, l.grade, l.team_id, l.created_at
-      ) p
-      LEFT JOIN lead_events fa ON fa.id = p.first_assigned_id
-      LEFT JOIN lead_events fc ON fc.id = p.first_claim_id
-      LEFT JOIN lead_events fr ON fr.id = p.first_response_id`,
-  );
-
+  const [rows, claims] = await Promise.all([leadResponses(deps.db, scope), claimsByMember(deps.db, scope)]);
   const withinSla = claimWindowCheck(deps.org);
   const tallies = new Map<string, Tally>();
   const tally = (memberId: string) => {
@@ -80,12 +54,12 @@ export async function computeResponses(
     }
     return t;
   };
+  for (const { member_id, leads } of claims) tally(member_id).claimed += num(leads);
   let claimed = 0;
   let claimedWithinSla = 0;
   for (const row of rows) {
     const createdAt = parseDbTime(row.created_at);
     if (row.first_assignee) tally(row.first_assignee).assigned++;
-    for (const memberId of row.claimers?.split(',') ?? []) tally(memberId).claimed++;
     if (row.claimer && row.claim_at) {
       claimed++;
       const offeredAt = row.offer_at ? parseDbTime(row.offer_at) : createdAt;
@@ -104,6 +78,51 @@ export async function computeResponses(
     claimedWithinSlaShare: ratio(claimedWithinSla, claimed),
     reps: repRows(deps.org, scope.teamId, tallies),
   };
+}
+
+/** One row per cohort lead with an offer, a claim or a follow-up: the firsts of each. */
+function leadResponses(db: Db, scope: FigureScope): Promise<LeadResponseRow[]> {
+  return selectRows<LeadResponseRow>(
+    db,
+    sql`
+      SELECT p.grade, p.team_id, p.created_at,
+        ${jsonText(sql`fa.data`, '$.memberId')} AS first_assignee,
+        fc.actor_id AS claimer, fc.created_at AS claim_at,
+        (SELECT o.created_at FROM lead_events o
+          WHERE o.lead_id = p.id AND o.id < p.first_claim_id AND o.type IN ('lead.assigned', 'lead.rerouted')
+          ORDER BY o.id DESC LIMIT 1) AS offer_at,
+        fr.actor_id AS responder, fr.created_at AS response_at
+      FROM (
+        SELECT l.id, l.grade, l.team_id, l.created_at,
+          MIN(CASE WHEN e.type = 'lead.assigned' THEN e.id END) AS first_assigned_id,
+          MIN(CASE WHEN e.type = 'lead.claimed' THEN e.id END) AS first_claim_id,
+          MIN(CASE WHEN e.type IN ${FOLLOW_UPS} AND e.actor_type = 'member' THEN e.id END) AS first_response_id
+        FROM leads l
+        JOIN lead_events e ON e.lead_id = l.id
+          AND e.type IN ('lead.assigned', 'lead.claimed', 'lead.note_added', 'lead.followed_up', 'lead.stage_changed')
+        WHERE ${cohortWhere(scope)}
+        GROUP BY l.id, l.grade, l.team_id, l.created_at
+      ) p
+      LEFT JOIN lead_events fa ON fa.id = p.first_assigned_id
+      LEFT JOIN lead_events fc ON fc.id = p.first_claim_id
+      LEFT JOIN lead_events fr ON fr.id = p.first_response_id`,
+  );
+}
+
+/** Cohort leads each member claimed at least once (a few claims a lead at most; the actor from its row). */
+function claimsByMember(
+  db: Db,
+  scope: FigureScope,
+): Promise<{ member_id: string; leads: number | string }[]> {
+  return selectRows(
+    db,
+    sql`
+      SELECT c.actor_id AS member_id, COUNT(DISTINCT l.id) AS leads
+      FROM leads l
+      JOIN lead_events c ON c.type = 'lead.claimed' AND c.lead_id = l.id
+      WHERE ${cohortWhere(scope)} AND c.actor_id IS NOT NULL
+      GROUP BY c.actor_id`,
+  );
 }
 
 interface Tally {
@@ -125,10 +144,20 @@ function claimWindowCheck(org: OrgConfig) {
     if (!calendars.has(teamId)) calendars.set(teamId, calendarForTeam(org, teamId));
     return calendars.get(teamId);
   };
+  // Once per grade, not per lead: a month's cohort is tens of thousands of rows.
+  const windows = new Map<string, { windowMs: number; business: boolean }>();
+  const windowOf = (grade: string) => {
+    let window = windows.get(grade);
+    if (!window) {
+      const policy = policyFor(org, grade);
+      window = { windowMs: parseDuration(policy.claimWithin), business: policy.clock === 'business' };
+      windows.set(grade, window);
+    }
+    return window;
+  };
   return (grade: string, teamId: string | null, offeredAt: Date, claimedAt: Date): boolean => {
-    const policy = policyFor(org, grade);
-    const windowMs = parseDuration(policy.claimWithin);
-    const calendar = policy.clock === 'business' ? calendarOf(teamId) : undefined;
+    const { windowMs, business } = windowOf(grade);
+    const calendar = business ? calendarOf(teamId) : undefined;
     const deadline = calendar
       ? calendar.addBusinessTime(offeredAt, windowMs)
       : new Date(offeredAt.getTime() + windowMs);

@@ -43,11 +43,14 @@ export function teamAnd(scope: Pick<FigureScope, 'teamId'>): SQL {
 /**
  * Per lead, the furthest chain stage it has been in and whether it has been lost or nurtured: its
  * current stage and every `from`/`to` of its stage changes (a lead created in a later stage by an
- * import has only `from` to show it). One row per lead matching `where` (on `leads l`).
+ * import has only `from` to show it). One row per lead matching `where` (on `leads l`). The stage
+ * changes come from `lead_events_type_lead_idx` alone (`stage_from`/`stage_to` are the virtual
+ * columns of `data.from`/`data.to` it holds): reading each event's JSON instead cost a random read
+ * per event once the table outgrew the buffer pool (bench/digest.ts).
  */
 export function stageHistorySql(where: SQL, extraColumns: SQL = sql``): SQL {
-  const to = jsonText(sql`e.data`, '$.to');
-  const from = jsonText(sql`e.data`, '$.from');
+  const to = sql`e.stage_to`;
+  const from = sql`e.stage_from`;
   return sql`
     SELECT l.id, l.stage${extraColumns},
       GREATEST(${chainRank(sql`l.stage`)}, COALESCE(MAX(${chainRank(to)}), 0), COALESCE(MAX(${chainRank(from)}), 0)) AS max_rank,

@@ -268,6 +268,14 @@ const COSTS = [
   { channel: 'social_ads', from: '11-01', to: '11-11', amount: 500 },
 ];
 
+/** As leads/stage-change.ts writes it: the time of the lead's last stage change, null without one. */
+function stageChangedAt(lead: number): Date | null {
+  const times = EVENTS.filter((e) => e.lead === lead && e.type === 'lead.stage_changed').map((e) =>
+    local(e.at).getTime(),
+  );
+  return times.length === 0 ? null : new Date(Math.max(...times));
+}
+
 export async function seedReportData(db: Db): Promise<void> {
   await db.insert(leads).values(
     LEADS.map((l) => ({
@@ -280,6 +288,7 @@ export async function seedReportData(db: Db): Promise<void> {
       wonAmount: l.wonAmount ?? null,
       lostReason: l.lostReason ?? null,
       closedAt: l.closed ? local(l.closed) : null,
+      stageChangedAt: stageChangedAt(l.id),
       tags: [],
       custom: {},
       createdAt: local(l.created),
