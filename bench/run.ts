@@ -17,6 +17,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { callbacksBenchmark } from './callbacks';
+import { digestBenchmark } from './digest';
 import { importBenchmark } from './import';
 import { intakeBenchmark } from './intake';
 import type { Benchmark, BenchOptions } from './lib/bench';
@@ -32,6 +33,7 @@ const BENCHMARKS: Benchmark[] = [
   speedToLeadBenchmark,
   timersBenchmark,
   importBenchmark,
+  digestBenchmark,
 ];
 
 interface Cli {
