@@ -5,7 +5,7 @@ import type { IntakeDeps, ManyOutcome, ManyRequest } from '../leads/intake';
 import { type InFlightBatch, prepareMany, startCommit, startDryRun } from '../leads/intake-many';
 import { toLocal } from '../routing/local-time';
 import { type Column, type ColumnMapping, looksLikeHeader, planColumns, rowToBody } from './column-map';
-import { createHeapLimit } from './heap-limit';
+import { limitHeapGrowth } from './heap-limit';
 import { type Progress, silentProgress } from './progress';
 import { openSheet, SheetError, type SheetRow } from './read-sheet';
 import { createRejectsFile, describeIssues } from './rejects-file';
@@ -64,8 +64,8 @@ export interface ImportSummary {
 const DEFAULT_BATCH = 1000;
 /** Characters per batch: keeps a statement well under max_allowed_packet with long `need` texts. */
 const MAX_BATCH_CHARS = 2_000_000;
-/** Heap above which a full collection runs between batches (heap-limit.ts). */
-const HEAP_LIMIT_MB = 96;
+/** How far the heap may grow past what the last full collection kept (heap-limit.ts). */
+const HEAP_GROWTH_PERCENT = 50;
 /** Rows looked at for the header (a title row or two may sit above it). */
 const HEADER_SEARCH_ROWS = 10;
 
@@ -76,6 +76,7 @@ interface RowMeta {
 
 export async function importLeads(intakeDeps: IntakeDeps, options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
+  limitHeapGrowth(HEAP_GROWTH_PERCENT);
   const progress = options.progress ?? silentProgress;
   const dryRun = options.dryRun ? startDryRun() : null;
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
@@ -146,11 +147,9 @@ export async function importLeads(intakeDeps: IntakeDeps, options: ImportOptions
     // Batches commit in file order (a later row merges into an earlier one). At most two are in
     // flight, one being written and the next being planned; the third waits here for the first.
     const inFlight: { batch: InFlightBatch; metas: RowMeta[] }[] = [];
-    const keepHeapSmall = createHeapLimit(HEAP_LIMIT_MB);
     const settleOldest = async () => {
       const oldest = inFlight.shift();
       if (oldest) tally(await oldest.batch.outcomes, oldest.metas);
-      keepHeapSmall();
     };
     let requests: ManyRequest[] = [];
     let metas: RowMeta[] = [];
