@@ -71,6 +71,15 @@ export const leads = mysqlTable(
     /** When the lead was won or lost. */
     closedAt: utc('closed_at'),
 
+    /**
+     * Personal data is kept until then (`privacy.retentionDays` after the last submission; PIPL), then
+     * the daily purge anonymises the lead (src/privacy). NULL on rows from before the column: the purge
+     * counts from created_at for them.
+     */
+    retainUntil: utc('retain_until'),
+    /** When the purge removed the personal data; the row stays, without it, for the figures. */
+    anonymisedAt: utc('anonymised_at'),
+
     score: int('score').notNull().default(0),
     fitScore: int('fit_score').notNull().default(0),
     behaviourScore: int('behaviour_score').notNull().default(0),
@@ -92,6 +101,8 @@ export const leads = mysqlTable(
     // Reports over every team (src/reports): closings in a period, and the open pipeline from the index.
     index('leads_team_created_idx').on(t.teamId, t.createdAt),
     index('leads_stage_closed_idx').on(t.stage, t.closedAt, t.budget),
+    // The daily purge: leads past their retention date, not yet anonymised.
+    index('leads_retention_idx').on(t.anonymisedAt, t.retainUntil),
     // A team's leads whose stage changed since a moment (stage stays in src/reports), from the index alone.
     index('leads_team_stage_changed_idx').on(t.teamId, t.stageChangedAt, t.createdAt),
   ],

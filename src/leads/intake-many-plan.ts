@@ -1,5 +1,6 @@
 import { and, eq, getTableColumns, inArray, or } from 'drizzle-orm';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
+import { privacyOf, retainUntil } from '../config/sections/privacy';
 import { insertStatement, type Statement } from '../db/batch';
 import { leadEvents, leadIdentities, leads } from '../db/schema';
 import { AppError, type FieldIssue } from '../lib/errors';
@@ -186,7 +187,16 @@ export async function planBatch(
     if (matches.length === 0) {
       if (!dryRun) ids[index] ??= await deps.leadIds.next();
       const leadId = dryRun ? dryRun.nextId++ : ids[index]!;
-      const records = newLeadRecords({ leadId, lead: p.lead, keys: p.keys, fit: p.fit, sourceId, now, note });
+      const records = newLeadRecords({
+        leadId,
+        lead: p.lead,
+        keys: p.keys,
+        fit: p.fit,
+        sourceId,
+        now,
+        note,
+        retentionDays: privacyOf(deps.org).retentionDays,
+      });
       const row = { ...records.row, version: 1 };
       targets.set(leadId, { isNew: true, row });
       created.push(row);
@@ -250,7 +260,9 @@ export async function planBatch(
   if (created.length > 0) statements.push(insertStatement(leads, created));
   for (const target of targets.values()) {
     if (target.isNew || target.merges === 0) continue;
-    statements.push(updateLeadStatement(target.row, target.changed, target.merges, now));
+    statements.push(
+      updateLeadStatement(target.row, target.changed, target.merges, now, retainUntil(deps.org, now)),
+    );
   }
   if (events.length > 0) statements.push(insertStatement(leadEvents, eventRows(events, now)));
   if (timers.length > 0) statements.push(scheduleTimersStatement(timers));
@@ -265,7 +277,13 @@ const LEAD_COLUMNS = getTableColumns(leads);
  * the number of merges, as `intakeLead` does for each (built directly: drizzle's builder costs more
  * than the rest of a merge).
  */
-function updateLeadStatement(row: PlanRow, changed: Set<string>, merges: number, now: Date): Statement {
+function updateLeadStatement(
+  row: PlanRow,
+  changed: Set<string>,
+  merges: number,
+  now: Date,
+  retain: Date,
+): Statement {
   const sets: string[] = [];
   const params: unknown[] = [];
   for (const field of changed) {
@@ -274,8 +292,14 @@ function updateLeadStatement(row: PlanRow, changed: Set<string>, merges: number,
     sets.push(`\`${column.name}\` = ?`);
     params.push(value === null || value === undefined ? null : column.mapToDriverValue(value));
   }
-  sets.push('`version` = `version` + ?', '`updated_at` = ?');
-  params.push(merges, LEAD_COLUMNS.updatedAt.mapToDriverValue(now), row.id);
+  // The person submitted again: a full retention period from now, as intakeLead's merge does.
+  sets.push('`version` = `version` + ?', '`updated_at` = ?', '`retain_until` = ?');
+  params.push(
+    merges,
+    LEAD_COLUMNS.updatedAt.mapToDriverValue(now),
+    LEAD_COLUMNS.retainUntil.mapToDriverValue(retain),
+    row.id,
+  );
   return { sql: `UPDATE \`leads\` SET ${sets.join(', ')} WHERE \`id\` = ?`, params };
 }
 

@@ -68,6 +68,8 @@ export type NewLeadRow = { [K in keyof NormalisedLead]: NormalisedLead[K] } & {
   grade: string;
   createdAt: Date;
   updatedAt: Date;
+  /** Personal data kept until then (`privacy.retentionDays` after intake); unset: from created_at. */
+  retainUntil?: Date;
 };
 
 /**
@@ -84,6 +86,8 @@ export function newLeadRecords(input: {
   sourceId: string;
   now: Date;
   note?: Record<string, unknown>;
+  /** `privacy.retentionDays`: sets the lead's retention date (the purge falls back to created_at). */
+  retentionDays?: number;
 }): {
   row: NewLeadRow;
   identities: { kind: string; value: string; leadId: number; createdAt: Date }[];
@@ -102,6 +106,9 @@ export function newLeadRecords(input: {
       grade: fit.grade,
       createdAt: now,
       updatedAt: now,
+      ...(input.retentionDays !== undefined
+        ? { retainUntil: new Date(now.getTime() + input.retentionDays * 86_400_000) }
+        : {}),
     },
     identities: input.keys.map((k) => ({ kind: k.kind, value: k.value, leadId, createdAt: now })),
     events: [

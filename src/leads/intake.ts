@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { and, eq, gt, or, sql } from 'drizzle-orm';
 import type { Pool } from 'mysql2/promise';
+import { privacyOf, retainUntil } from '../config/sections/privacy';
 import { insertStatement, runBatch, type Statement } from '../db/batch';
 import type { Tx } from '../db/client';
 import type { IdAllocator } from '../db/id-allocator';
@@ -106,7 +107,16 @@ export async function intakeLead(deps: IntakeDeps, request: IntakeRequest): Prom
 
   for (let attempt = 1; ; attempt++) {
     const leadId = await deps.leadIds.next();
-    const created = buildNewLead({ leadId, lead, keys, fit, request, warnings, now: deps.clock.now() });
+    const created = buildNewLead({
+      leadId,
+      lead,
+      keys,
+      fit,
+      request,
+      warnings,
+      now: deps.clock.now(),
+      retentionDays: privacyOf(deps.org).retentionDays,
+    });
     try {
       await runBatch(deps.batchPool, created.statements);
       return created.outcome;
@@ -133,9 +143,15 @@ function buildNewLead(input: {
   request: IntakeRequest;
   warnings: FieldIssue[];
   now: Date;
+  retentionDays: number;
 }): { statements: Statement[]; outcome: IntakeOutcome } {
   const { leadId, fit, now, request } = input;
-  const records = newLeadRecords({ ...input, sourceId: request.sourceId, note: request.note });
+  const records = newLeadRecords({
+    ...input,
+    sourceId: request.sourceId,
+    note: request.note,
+    retentionDays: input.retentionDays,
+  });
   const statements: Statement[] = [
     insertStatement(leads, [records.row]),
     insertStatement(leadIdentities, records.identities),
@@ -258,7 +274,13 @@ async function mergeIntoExisting(
   const merge = mergeDuplicate(existing, input, deps.org.scoring);
   await tx
     .update(leads)
-    .set({ ...merge.set, version: sql`${leads.version} + 1`, updatedAt: now })
+    .set({
+      ...merge.set,
+      version: sql`${leads.version} + 1`,
+      updatedAt: now,
+      // The person submitted again: their data is kept for a full retention period from now.
+      retainUntil: retainUntil(deps.org, now),
+    })
     .where(eq(leads.id, leadId));
   if (merge.fresh.length > 0) {
     // New contact details now also identify this customer. A key another racing submission took in
