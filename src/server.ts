@@ -18,6 +18,7 @@ import { createDingtalkStream, type DingtalkStream } from './platforms/dingtalk/
 import type { ChatPlatform, PlatformName } from './platforms/types';
 import { createWecomPlatform } from './platforms/wecom/adapter';
 import { createWecomClient } from './platforms/wecom/client';
+import { privacyTimerHandlers, schedulePurge } from './privacy/purge-timer';
 import { type DigestScheduler, startDigestScheduler } from './reports/digest';
 import { leadDepsOf, type Runtime } from './runtime';
 import { slaTimerHandlers } from './sla/handlers';
@@ -143,6 +144,7 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
       {
         ...slaTimerHandlers(leadDeps, { onBreach: (breach) => metrics.countSlaBreach(breach) }),
         ...reminderTimerHandlers(leadDeps),
+        ...privacyTimerHandlers(leadDeps),
       },
       () => outbox.notify(),
     ),
@@ -225,6 +227,10 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
     outbox.start();
     timers.start();
     inbox.startSweeper();
+    // The daily retention purge: one timer row per local date, whichever instance schedules it first.
+    void schedulePurge(leadDeps).catch((error) =>
+      logging.logger.error({ err: error }, 'privacy: scheduling the purge failed'),
+    );
     if (options.digests !== false) {
       const instance = `${hostname()}:${process.pid}`;
       const scheduler = startDigestScheduler(leadDeps, { instance, onQueued: () => outbox.notify() });

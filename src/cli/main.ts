@@ -10,6 +10,7 @@ import { registerImportCommands } from './import-commands';
 import { registerIntakeCommands } from './intake-commands';
 import { registerKeyCommands } from './key-commands';
 import { registerMemberCommands } from './member-commands';
+import { registerPrivacyCommands } from './privacy-commands';
 
 /**
  * `leadrelay`: the admin's command line. Every command opens the same runtime as the server (env,
@@ -54,6 +55,7 @@ export function buildCli(io: { out: (line: string) => void; env: () => Env }): C
   registerMemberCommands(program, { out: io.out, withRuntime });
   registerDigestCommands(program, { out: io.out, withRuntime });
   registerImportCommands(program, { out: io.out, withRuntime });
+  registerPrivacyCommands(program, { out: io.out, withRuntime });
   return program;
 }
 
