@@ -48,7 +48,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestContext(deps.logging));
   app.use(requestDurations(deps.metrics));
   app.use(errorHandler(deps.logger));
-  app.use(loadShedding({ maxInFlight: deps.env.MAX_IN_FLIGHT_REQUESTS, retryAfterSeconds: 1 }));
+  app.use(
+    loadShedding({ maxInFlight: deps.env.MAX_IN_FLIGHT_REQUESTS, retryAfterSeconds: 1, logger: deps.logger }),
+  );
   const routers = [healthRoutes(deps), leadRoutes(deps), availabilityRoutes(deps), reportRoutes(deps)];
   routers.push(metricsRoutes(deps), openApiRoutes());
   if (deps.wecom) {

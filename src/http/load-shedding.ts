@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import type { Logger } from '../lib/logger';
 
 /**
  * Load shedding (RELIABILITY.md "Tests that prove it": past saturation the server answers 503 with
@@ -18,18 +19,33 @@ import type { Middleware } from 'koa';
 export interface LoadSheddingOptions {
   maxInFlight: number;
   retryAfterSeconds: number;
-  /** Called once per shed request (metrics, logs). */
+  /** Called once per shed request (metrics). */
   onShed?: () => void;
+  /** Told at most once a second how many requests were shed, instead of one access-log line each. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 const NEVER_SHED = new Set(['/healthz', '/readyz', '/metrics']);
 
 export function loadShedding(options: LoadSheddingOptions): Middleware & { readonly inFlight: number } {
   let inFlight = 0;
+  let shedSinceLog = 0;
+  let logTimer: NodeJS.Timeout | undefined;
+  const flushLog = () => {
+    logTimer = undefined;
+    options.logger?.warn(
+      { shed: shedSinceLog, maxInFlight: options.maxInFlight },
+      'overloaded: requests answered 503 in the last second',
+    );
+    shedSinceLog = 0;
+  };
   const middleware = (async (ctx, next) => {
     if (NEVER_SHED.has(ctx.path)) return next();
     if (inFlight >= options.maxInFlight) {
       options.onShed?.();
+      ctx.state.shed = true;
+      shedSinceLog++;
+      logTimer ??= setTimeout(flushLog, 1000).unref();
       ctx.status = 503;
       ctx.set('Retry-After', String(options.retryAfterSeconds));
       ctx.body = { error: 'overloaded', message: '服务器繁忙，请稍后重试' };

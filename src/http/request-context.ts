@@ -20,6 +20,9 @@ export function requestContext(logging: Logging): Middleware {
       try {
         await next();
       } finally {
+        // A request shed under overload is counted, not logged one by one (http/load-shedding.ts):
+        // thousands of error lines a second would only deepen the overload.
+        if (ctx.state.shed === true) return;
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         const level = ctx.status >= 500 ? 'error' : 'info';
         logging.logger[level](

@@ -14,7 +14,13 @@ describe('loadShedding', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let shed = 0;
-    const shedding = loadShedding({ maxInFlight, retryAfterSeconds: 1, onShed: () => shed++ });
+    const warnings: unknown[] = [];
+    const shedding = loadShedding({
+      maxInFlight,
+      retryAfterSeconds: 1,
+      onShed: () => shed++,
+      logger: { warn: (fields: unknown) => warnings.push(fields) } as never,
+    });
     const app = new Koa();
     app.use(shedding);
     app.use(async (ctx) => {
@@ -26,7 +32,7 @@ describe('loadShedding', () => {
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return { base, release, shedding, shedCount: () => shed, close: () => server.close() };
+    return { base, release, shedding, warnings, shedCount: () => shed, close: () => server.close() };
   }
 
   it('answers 503 with Retry-After once the slots are taken, and frees a slot with every answer', async () => {
@@ -51,6 +57,9 @@ describe('loadShedding', () => {
       expect((await fetch(`${s.base}/fast`)).status).toBe(200);
       expect(s.shedding.inFlight).toBe(0);
       expect(s.shedCount()).toBe(1);
+      // Shed requests are summed up in one warning a second, not logged one by one.
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(s.warnings).toEqual([{ shed: 1, maxInFlight: 2 }]);
     } finally {
       s.close();
     }
