@@ -10,8 +10,13 @@ export const READY_KEY = 'reliabilityChildUrl';
 export interface ManagedChildOptions {
   /** For logs: `instance-1`, `emulator`. */
   name: string;
-  /** A TypeScript script, run as `node --import tsx <script>`. */
+  /** A TypeScript script, run as `node --import tsx <script>`; or a compiled one (`node <script>.js`). */
   script: string;
+  /**
+   * For a child that does not announce itself (the compiled server, src/main.ts as deployed): it is
+   * ready when this URL answers 200, and its URL is the origin of this one.
+   */
+  readyUrl?: string;
   env: Record<string, string>;
   /** stdout and stderr of every start are appended here. */
   logFile: string;
@@ -53,7 +58,10 @@ export class ManagedChild {
     if (this.running) throw new Error(`${this.name} is already running`);
     this.starts++;
     this.paused = false;
-    const child = spawn(process.execPath, ['--import', 'tsx', this.options.script], {
+    const args = this.options.script.endsWith('.js')
+      ? [this.options.script]
+      : ['--import', 'tsx', this.options.script];
+    const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...this.options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -73,6 +81,11 @@ export class ManagedChild {
     // A closed pipe (the child was killed) must not crash the suite.
     child.stdin!.on('error', () => undefined);
     const timeoutMs = this.options.startTimeoutMs ?? 60_000;
+    if (this.options.readyUrl) {
+      child.stdout!.pipe(this.log, { end: false });
+      this.url = await this.pollReady(this.options.readyUrl, timeoutMs, spawnedAt);
+      return this.url;
+    }
     this.url = await new Promise<string>((resolve, reject) => {
       let found = false;
       const timer = setTimeout(() => {
@@ -98,6 +111,24 @@ export class ManagedChild {
       });
     });
     return this.url;
+  }
+
+  private async pollReady(readyUrl: string, timeoutMs: number, spawnedAt: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.running)
+        throw new Error(`${this.name} exited before it was ready (log: ${this.options.logFile})`);
+      const ok = await fetch(readyUrl, { signal: AbortSignal.timeout(1000) }).then(
+        (res) => res.status === 200,
+        () => false,
+      );
+      if (ok) {
+        this.log.write(`--- ready at ${readyUrl} after ${Date.now() - spawnedAt} ms\n`);
+        return new URL(readyUrl).origin;
+      }
+      if (Date.now() > deadline) throw new Error(`${this.name} not ready within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** Resolves when the current process has exited (at once when none runs). */

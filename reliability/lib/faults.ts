@@ -183,7 +183,12 @@ export function startFaults(targets: FaultTargets, durationMs: number, quietMs: 
   });
 
   at(0.58, 'a worker paused (SIGSTOP) past its leases', async () => {
-    const candidates = targets.instances.filter((i) => i.backend.up && !i.child.paused);
+    // Another instance must keep serving: wait (a little) for two to be up.
+    let candidates = targets.instances.filter((i) => i.backend.up && !i.child.paused);
+    for (let i = 0; i < 60 && candidates.length < 2 && running; i++) {
+      await pause(250);
+      candidates = targets.instances.filter((c) => c.backend.up && !c.child.paused);
+    }
     if (candidates.length < 2) return;
     const victim = random.pick(candidates);
     victim.child.signal('SIGSTOP');

@@ -65,3 +65,36 @@ export function rssTrend(samples: RssSample[]): {
     peak: Math.max(...samples.map((x) => x.mb)),
   };
 }
+
+/**
+ * The V8 heap in use, read from the server's own `GET /metrics` (prom-client's default metrics,
+ * `leadrelay_nodejs_heap_size_used_bytes`) every `everyMs`, on the clock of `now`.
+ */
+export function sampleHeap(metricsUrl: string, now: () => number, everyMs = 2000) {
+  const samples: RssSample[] = [];
+  const take = async () => {
+    try {
+      const text = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(2000) })).text();
+      const match = /^leadrelay_nodejs_heap_size_used_bytes (\S+)$/m.exec(text);
+      if (match) samples.push({ t: now(), mb: Number(match[1]) / 1048576 });
+    } catch {
+      // A scrape that times out under saturation is simply missing.
+    }
+  };
+  const timer = setInterval(() => void take(), everyMs);
+  return { samples, stop: () => clearInterval(timer) };
+}
+
+/**
+ * The heap left after garbage collection, approximated by the lowest reading of each window: what a
+ * leak makes grow, whatever V8 does with the rest (RSS follows the heap's capacity, not its content).
+ */
+export function liveHeap(samples: RssSample[], windowS = 20): RssSample[] {
+  const windows = new Map<number, RssSample>();
+  for (const x of samples) {
+    const k = Math.floor(x.t / windowS);
+    const low = windows.get(k);
+    if (!low || x.mb < low.mb) windows.set(k, { t: k * windowS + windowS / 2, mb: x.mb });
+  }
+  return [...windows.values()].sort((a, b) => a.t - b.t);
+}
