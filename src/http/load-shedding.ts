@@ -30,9 +30,9 @@ const NEVER_SHED = new Set(['/healthz', '/readyz', '/metrics']);
 export function loadShedding(options: LoadSheddingOptions): Middleware & { readonly inFlight: number } {
   let inFlight = 0;
   let shedSinceLog = 0;
-  let logTimer: NodeJS.Timeout | undefined;
+  let logPending = false;
   const flushLog = () => {
-    logTimer = undefined;
+    logPending = false;
     options.logger?.warn(
       { shed: shedSinceLog, maxInFlight: options.maxInFlight },
       'overloaded: requests answered 503 in the last second',
@@ -45,7 +45,10 @@ export function loadShedding(options: LoadSheddingOptions): Middleware & { reado
       options.onShed?.();
       ctx.state.shed = true;
       shedSinceLog++;
-      logTimer ??= setTimeout(flushLog, 1000).unref();
+      if (!logPending) {
+        logPending = true;
+        setTimeout(flushLog, 1000).unref();
+      }
       ctx.status = 503;
       ctx.set('Retry-After', String(options.retryAfterSeconds));
       ctx.body = { error: 'overloaded', message: '服务器繁忙，请稍后重试' };

@@ -22,13 +22,14 @@ export function requestContext(logging: Logging): Middleware {
       } finally {
         // A request shed under overload is counted, not logged one by one (http/load-shedding.ts):
         // thousands of error lines a second would only deepen the overload.
-        if (ctx.state.shed === true) return;
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        const level = ctx.status >= 500 ? 'error' : 'info';
-        logging.logger[level](
-          { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 },
-          'request',
-        );
+        if (ctx.state.shed !== true) {
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          const level = ctx.status >= 500 ? 'error' : 'info';
+          logging.logger[level](
+            { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 },
+            'request',
+          );
+        }
       }
     });
   };
