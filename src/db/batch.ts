@@ -62,6 +62,42 @@ export function insertStatement(table: MySqlTable, rows: Record<string, unknown>
   };
 }
 
+/**
+ * The same INSERT as `insertStatement` with every value escaped into the SQL text at once (the
+ * escaping `mysql.format` applies, by mysql2's own `escape`), for statements of thousands of rows:
+ * there the placeholder pass and converting the same `now` for every row were a fifth of a bulk
+ * import's CPU. Dates are converted once per Date object.
+ */
+export function insertSql(table: MySqlTable, rows: Record<string, unknown>[], suffix = ''): Statement {
+  const { name, columns } = describe(table);
+  const keys = Object.keys(rows[0]!).filter((k) => rows[0]![k] !== undefined);
+  const mapped = keys.map((k) => {
+    const column = columns[k];
+    if (!column) throw new Error(`${name} has no column ${k}`);
+    return column;
+  });
+  // Driver values are what `format` escapes for a `?`: strings, numbers, Buffers, null.
+  const toSql = (value: unknown) => mysql.escape(value as Parameters<typeof mysql.escape>[0], false, 'Z');
+  // Per column: a Date's text depends on the column's type.
+  const dates = mapped.map(() => new Map<Date, string>());
+  const literal = (value: unknown, i: number): string => {
+    if (value instanceof RawSql) return value.text;
+    if (value === null || value === undefined) return 'NULL';
+    if (value instanceof Date) {
+      let text = dates[i]!.get(value);
+      if (text === undefined) {
+        text = toSql(mapped[i]!.mapToDriverValue(value));
+        dates[i]!.set(value, text);
+      }
+      return text;
+    }
+    return toSql(mapped[i]!.mapToDriverValue(value));
+  };
+  const tuples = rows.map((row) => `(${keys.map((k, i) => literal(row[k], i)).join(', ')})`);
+  const names = mapped.map((c) => `\`${c.name}\``).join(', ');
+  return { sql: `INSERT INTO \`${name}\` (${names}) VALUES ${tuples.join(', ')}${suffix}`, params: [] };
+}
+
 export async function runBatch(pool: mysql.Pool, statements: Statement[]): Promise<void> {
   // timezone 'Z': Dates are written as UTC, as the main pool does.
   const body = statements.map((s) => mysql.format(s.sql, s.params as never[], false, 'Z')).join(';\n');
@@ -96,7 +132,10 @@ export async function runReadThenBatch<T>(
       await connection.query('ROLLBACK');
       return result;
     }
-    const body = statements.map((s) => mysql.format(s.sql, s.params as never[], false, 'Z')).join(';\n');
+    // Statements without parameters (insertSql) are final text: not scanned for placeholders again.
+    const body = statements
+      .map((s) => (s.params.length === 0 ? s.sql : mysql.format(s.sql, s.params as never[], false, 'Z')))
+      .join(';\n');
     await connection.query(`${body};\nCOMMIT`);
     return result;
   } catch (error) {

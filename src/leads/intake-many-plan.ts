@@ -1,7 +1,7 @@
 import { and, eq, getTableColumns, inArray, or } from 'drizzle-orm';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
 import { privacyOf, retainUntil } from '../config/sections/privacy';
-import { insertStatement, type Statement } from '../db/batch';
+import { insertSql, type Statement } from '../db/batch';
 import { leadEvents, leadIdentities, leads } from '../db/schema';
 import { AppError, type FieldIssue } from '../lib/errors';
 import { scheduleTimersStatement, type TimerSpec } from '../timers/schedule';
@@ -197,7 +197,7 @@ export async function planBatch(
         note,
         retentionDays: privacyOf(deps.org).retentionDays,
       });
-      const row = { ...records.row, version: 1 };
+      const row = Object.assign(records.row, { version: 1 });
       targets.set(leadId, { isNew: true, row });
       created.push(row);
       identities.push(...records.identities);
@@ -256,15 +256,15 @@ export async function planBatch(
 
   const statements: Statement[] = [];
   // Identities first: a key a racing writer took fails the batch before the large INSERTs run.
-  if (identities.length > 0) statements.push(insertStatement(leadIdentities, identities));
-  if (created.length > 0) statements.push(insertStatement(leads, created));
+  if (identities.length > 0) statements.push(insertSql(leadIdentities, identities));
+  if (created.length > 0) statements.push(insertSql(leads, created));
   for (const target of targets.values()) {
     if (target.isNew || target.merges === 0) continue;
     statements.push(
       updateLeadStatement(target.row, target.changed, target.merges, now, retainUntil(deps.org, now)),
     );
   }
-  if (events.length > 0) statements.push(insertStatement(leadEvents, eventRows(events, now)));
+  if (events.length > 0) statements.push(insertSql(leadEvents, eventRows(events, now)));
   if (timers.length > 0) statements.push(scheduleTimersStatement(timers));
   if (rejected.length > 0) statements.push(storeRejectedPayloadsStatement(rejected));
   return { statements, outcomes, plan, borrowed };
