@@ -23,6 +23,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
+import { machineLine } from '../bench/lib/machine';
 import { benchWecomCredentials, wecomServerEnv } from '../bench/lib/wecom';
 import { loadOrgConfig } from '../src/config/load-org-config';
 import { createDatabase } from '../src/db/client';
@@ -103,6 +104,8 @@ async function main(): Promise<number> {
     label: 'chaos',
     now: new Date(),
   });
+  const [version] = await setup.pool.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
+  const machine = machineLine(String(version[0]?.v ?? 'unknown'));
   await setup.close();
 
   // --- the emulator, the balancer, the instances ----------------------------------------------------
@@ -237,6 +240,7 @@ async function main(): Promise<number> {
       intake,
       members,
       balancer,
+      machine,
     }),
   );
   if (failed) {
@@ -286,6 +290,7 @@ function summary(input: {
   intake: ReturnType<typeof createIntakeDriver>;
   members: ReturnType<typeof createMembers>;
   balancer: { counters: { requests: number; failedOver: number; badGateway: number } };
+  machine: string;
 }): string {
   const { books, faults } = input;
   const i = input.intake.ledger;
@@ -343,6 +348,8 @@ function summary(input: {
     books.duplicates.length + books.losses.length + books.violations.length === 0
       ? 'Result: PASS — zero duplicates, zero losses.'
       : 'Result: FAIL',
+    '',
+    input.machine,
     '',
   );
   return lines.join('\n');

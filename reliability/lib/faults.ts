@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Backend } from './balancer';
 import type { ManagedChild } from './child';
@@ -71,6 +72,8 @@ export function startFaults(targets: FaultTargets, durationMs: number, quietMs: 
   const { random, log } = targets;
   let running = true;
   const aborter = new AbortController();
+  // Every scheduled fault waits on it at once.
+  setMaxListeners(100, aborter.signal);
   /** A wait that ends early when the run stops, so every fault's undo step runs at once. */
   const pause = (ms: number) => delay(ms, undefined, { signal: aborter.signal }).catch(() => undefined);
   const endAt = Date.now() + durationMs - quietMs;
