@@ -325,6 +325,7 @@ function summary(input: {
     `| texts / clicks acknowledged (200) by LeadRelay | ${m.textsOk.length} / ${m.clicksOk.size} |`,
     `| inbox events (all processed once) | ${books.inboxEvents} |`,
     `| notifications intended (outbox rows) | ${books.notificationsIntended} (${count(books.outboxByStatus)}) |`,
+    `| … maybe_sent (an ambiguous send surfaced) that the emulator did deliver, once | ${books.maybeSentDelivered} of ${books.maybeSent} |`,
     `| notifications delivered (emulator: messages + card updates) | ${books.notificationsDelivered} + ${books.cardUpdatesApplied} |`,
     `| escalations (lead, ladder, level) | ${books.escalations} |`,
     `| digests (team, kind, period) | ${books.digests.map((d) => `${d.team} ${d.kind} ${d.periodKey}${d.late ? ' late' : ''}`).join(', ')} |`,

@@ -29,6 +29,8 @@ export interface Books {
   notificationsDelivered: number;
   cardUpdatesApplied: number;
   maybeSent: number;
+  /** maybe_sent rows (surfaced as possibly delivered) that the emulator did deliver, once. */
+  maybeSentDelivered: number;
   escalations: number;
   digests: { team: string; kind: string; periodKey: string; late: number }[];
   inboxEvents: number;
@@ -299,13 +301,14 @@ export async function checkBooks(input: {
     duplicates.push(`${applied} card updates applied for ${updateRows + updateRowsMaybe} update rows`);
   } else if (applied < updateRows) {
     losses.push(`${applied} card updates applied for ${updateRows} sent update rows`);
-  }
+  } else if (applied < updateRows + updateRowsMaybe) {
+    losses.push(`${updateRows + updateRowsMaybe - applied} maybe_sent card updates never applied`);
+  } else maybeSentDelivered += applied - updateRows;
   if (Number(snapshot.stats.dropped_rate_limited ?? 0) > 0) {
     losses.push(
       `${snapshot.stats.dropped_rate_limited} messages silently dropped by WeCom's per-member limit`,
     );
   }
-  void maybeSentDelivered;
 
   return {
     leadsAccepted: input.intake.accepted.size,
@@ -315,6 +318,7 @@ export async function checkBooks(input: {
     notificationsDelivered: deliveredCount,
     cardUpdatesApplied: applied,
     maybeSent: outboxByStatus.maybe_sent ?? 0,
+    maybeSentDelivered,
     escalations: perLevel.size,
     digests,
     inboxEvents: inbox.length,
