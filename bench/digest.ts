@@ -10,10 +10,17 @@ import { countCohort } from '../src/reports/figures-cohort';
 import type { ReportPeriod } from '../src/reports/figures-types';
 import { renderFunnelPng } from '../src/reports/funnel-chart';
 import { localDatesOf, periodOfLocalDates } from '../src/reports/report-period';
-import { type BenchOrg, type Generated, generateDigestData, TIME_ZONE, writeDigestOrg } from './digest-data';
+import {
+  type BenchOrg,
+  GENERATOR_VERSION,
+  type Generated,
+  generateDigestData,
+  TIME_ZONE,
+  writeDigestOrg,
+} from './digest-data';
 import type { Benchmark, BenchOptions, BenchReport } from './lib/bench';
 import { type ChildServer, startChildServer } from './lib/child';
-import { type BenchDatabase, createBenchDatabase } from './lib/database';
+import { type BenchDatabase, createBenchDatabase, openKeptBenchDatabase } from './lib/database';
 import { machineLine } from './lib/machine';
 import { findDatabasePid, otherLoadMeter } from './lib/proc';
 import { fmtInt, fmtMs, mark } from './lib/stats';
@@ -35,6 +42,11 @@ import { fmtInt, fmtMs, mark } from './lib/stats';
  * a non-200 answer, a query error, figures that disagree with the baseline count; never on a timing.
  * The data is written by bench/digest-data.ts (BENCH_DIGEST_INDEXES=keep: into the migrated indexes
  * row by row instead of building them after the load, to compare); the database is dropped at the end.
+ *
+ * BENCH_DIGEST_KEEP=1 keeps it instead (`lrbench_digest_keep_<leads>_<events>_v<GENERATOR_VERSION>`)
+ * and reuses it on the next run with the same size and generator version: generation is skipped,
+ * `now` is the one it was generated for (so the periods are the same), and migrations added since
+ * are applied to it first, as production applies them to its data. Drop it by hand when done.
  */
 
 const SERVER_SCRIPT = path.resolve(__dirname, 'digest-server.ts');
@@ -201,18 +213,30 @@ async function runDigestBench(options: BenchOptions): Promise<BenchReport> {
   let database: BenchDatabase | undefined;
   let child: ChildServer | undefined;
   try {
-    database = await createBenchDatabase('digest');
+    const keep = process.env.BENCH_DIGEST_KEEP === '1';
+    const kept = keep ? await openKept(size, log) : undefined;
+    database = kept?.database ?? (await createBenchDatabase('digest'));
     const machine = machineLine(database.version);
     const [poolRows] = await database.pool.query<mysql.RowDataPacket[]>(
       'SELECT @@innodb_buffer_pool_size AS size',
     );
     const bufferPool = Number(poolRows[0]?.size ?? 0);
-    const now = new Date();
-    log(
-      `database ${database.name}: generating ${fmtInt(size.leads)} leads, ~${fmtInt(size.events)} events, ` +
-        `${org.teams.length} teams, ${org.reps} reps`,
-    );
-    const generated = await generateDigestData(database.pool, { ...size, now, org, log });
+    let now: Date;
+    let generated: Generated;
+    if (kept?.reused) {
+      ({ now, generated } = kept.reused);
+      log(
+        `database ${database.name}: reusing the data generated for ${now.toISOString()} (BENCH_DIGEST_KEEP=1)`,
+      );
+    } else {
+      now = new Date();
+      log(
+        `database ${database.name}: generating ${fmtInt(size.leads)} leads, ~${fmtInt(size.events)} events, ` +
+          `${org.teams.length} teams, ${org.reps} reps`,
+      );
+      generated = await generateDigestData(database.pool, { ...size, now, org, log });
+      if (keep) await saveKept(database.pool, now, generated);
+    }
     const rowsPerSecond = ((generated.leads + generated.events) * 1000) / generated.writeMs;
     log(
       `generated ${fmtInt(generated.leads)} leads + ${fmtInt(generated.events)} events in ` +
@@ -411,6 +435,7 @@ async function runDigestBench(options: BenchOptions): Promise<BenchReport> {
     return {
       markdown: render({
         options,
+        reused: kept?.reused !== undefined,
         size,
         generated,
         org,
@@ -439,6 +464,51 @@ async function runDigestBench(options: BenchOptions): Promise<BenchReport> {
   }
 }
 
+const KEPT_META = 'bench_digest_meta';
+
+/** The kept database of this size and generator version, and what it holds when it is complete. */
+async function openKept(
+  size: { leads: number; events: number },
+  log: (message: string) => void,
+): Promise<{ database: BenchDatabase; reused?: { now: Date; generated: Generated } }> {
+  const key = `${size.leads}_${size.events}_v${GENERATOR_VERSION}`;
+  let database = await openKeptBenchDatabase('digest', key);
+  if (!database.created) {
+    const [tables] = await database.pool.query<mysql.RowDataPacket[]>(
+      'SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+      [KEPT_META],
+    );
+    if (Number(tables[0]?.n) > 0) {
+      const [rows] = await database.pool.query<mysql.RowDataPacket[]>(
+        `SELECT now_ms, generated FROM ${KEPT_META} WHERE version = ?`,
+        [GENERATOR_VERSION],
+      );
+      const row = rows[0];
+      if (row) {
+        const generated = JSON.parse(String(row.generated)) as Generated;
+        generated.start = new Date(generated.start);
+        return { database, reused: { now: new Date(Number(row.now_ms)), generated } };
+      }
+    }
+    // Left half-generated by an interrupted run: start again.
+    log(`database ${database.name} is incomplete: dropping it and generating again`);
+    await database.remove();
+    database = await openKeptBenchDatabase('digest', key);
+  }
+  return { database };
+}
+
+async function saveKept(pool: mysql.Pool, now: Date, generated: Generated): Promise<void> {
+  await pool.query(
+    `CREATE TABLE ${KEPT_META} (version INT NOT NULL, now_ms BIGINT NOT NULL, generated LONGTEXT NOT NULL)`,
+  );
+  await pool.query(`INSERT INTO ${KEPT_META} VALUES (?, ?, ?)`, [
+    GENERATOR_VERSION,
+    now.getTime(),
+    JSON.stringify(generated),
+  ]);
+}
+
 function dedupe(texts: string[]): string[] {
   return [...new Set(texts)];
 }
@@ -458,6 +528,7 @@ function lastMonth(timeZone: string, now: Date): ReportPeriod {
 
 function render(r: {
   options: BenchOptions;
+  reused: boolean;
   size: { leads: number; events: number };
   generated: Generated;
   org: BenchOrg;
@@ -513,7 +584,10 @@ function render(r: {
   return [
     `## digest${r.options.smoke ? ' (smoke)' : ''} — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
-    `\`npm run bench -- digest\`${r.size.leads === DEFAULT_LEADS ? '' : ` (BENCH_DIGEST_LEADS=${r.size.leads})`}: a fresh database ` +
+    `\`npm run bench -- digest\`${r.size.leads === DEFAULT_LEADS ? '' : ` (BENCH_DIGEST_LEADS=${r.size.leads})`}: ` +
+      (r.reused
+        ? 'a database kept from an earlier run (BENCH_DIGEST_KEEP=1; the migrations added since applied to it) '
+        : 'a fresh database ') +
       `with a year of generated history (bench/digest-data.ts): ${fmtInt(g.leads)} leads in ${r.org.teams.length} teams ` +
       `(${r.org.reps} reps; shares ${r.org.teams.map((t) => Math.round(t.share * 100)).join('/')} %), ${r.org.sources} sources in ` +
       `${r.org.channels} channels, ${fmtInt(g.events)} timeline events (${(g.events / g.leads).toFixed(2)} a lead: created, assigned, ` +

@@ -52,3 +52,49 @@ export async function createBenchDatabase(label: string): Promise<BenchDatabase>
     throw error;
   }
 }
+
+/**
+ * A database kept between runs (`BENCH_DIGEST_KEEP=1`): `lrbench_<label>_keep_<key>`, created when
+ * missing, otherwise opened as it is; migrations added since it was made are applied, as production
+ * applies them to its data. `drop()` only closes the pool; `remove()` drops it (a stale one).
+ */
+export async function openKeptBenchDatabase(
+  label: string,
+  key: string,
+): Promise<BenchDatabase & { created: boolean; remove(): Promise<void> }> {
+  const serverUrl = benchServerUrl();
+  const name = `lrbench_${label}_keep_${key}`.replace(/[^a-z0-9_]/gi, '_');
+  const url = new URL(name, serverUrl).toString();
+  const created = await ensureDatabase(serverUrl, name);
+  const database = createDatabase(url, { poolSize: 4 });
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= database.close().catch(() => undefined);
+    return closed;
+  };
+  const remove = async () => {
+    await close();
+    const connection = await mysql.createConnection({ uri: serverUrl });
+    try {
+      await connection.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    } finally {
+      await connection.end();
+    }
+  };
+  try {
+    await runMigrations(database.db, database.pool, 3_600);
+    const [rows] = await database.pool.query<mysql.RowDataPacket[]>('SELECT VERSION() AS version');
+    return {
+      ...database,
+      url,
+      name,
+      version: String(rows[0]?.version ?? 'unknown'),
+      drop: close,
+      created,
+      remove,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
