@@ -7,6 +7,7 @@ import { dingtalkSettings, wecomSettings } from './config/env';
 import { readJournal } from './db/migrate';
 import { handleInboundEvent } from './inbound/handle-inbound-event';
 import { createInbox } from './inbox/inbox';
+import { createIntakeCoalescer } from './leads/intake-coalescer';
 import { reminderTimerHandlers } from './leads/reminders';
 import { createMetrics, type Metrics } from './metrics/metrics';
 import { readBacklog } from './metrics/read-backlog';
@@ -162,8 +163,11 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
       if (event.kind === 'card_action' || event.kind === 'text') outbox.notify();
     },
   });
+  // Concurrent lead submissions share transactions (leads/intake-coalescer.ts); one per server.
+  const intakeCoalescer = createIntakeCoalescer(leadDeps);
   const deps: AppDeps = {
     ...leadDeps,
+    intakeCoalescer,
     env,
     logging,
     journal: readJournal(),
@@ -257,6 +261,8 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
       const grace = new Promise<void>((resolve) => setTimeout(resolve, env.SHUTDOWN_GRACE_MS).unref());
       await Promise.race([closed, grace]);
       server.closeAllConnections();
+      // Submissions already handed to a shared transaction are written before the pool closes.
+      await intakeCoalescer.drain();
       // Let sends and inbound processing in progress record their results before the pool closes.
       await Promise.all([outbox.stop(), timers.stop(), inbox.stop()]);
       await database.close();

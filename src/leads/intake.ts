@@ -16,6 +16,7 @@ import {
 import { MalformedBodyError, parseJsonBody } from '../http/read-body';
 import { AppError, conflict, type FieldIssue, validationFailed } from '../lib/errors';
 import { scheduleTimersStatement } from '../timers/schedule';
+import type { IntakeCoalescer } from './intake-coalescer';
 import {
   type IdentityKey,
   type IdentityMatch,
@@ -47,6 +48,11 @@ export {
 export interface IntakeDeps extends LeadDeps {
   leadIds: IdAllocator;
   batchPool: Pool;
+  /**
+   * The server's coalescer: concurrent API submissions share a transaction (intake-coalescer.ts).
+   * Absent (the CLI, the import), each submission is its own transaction.
+   */
+  intakeCoalescer?: IntakeCoalescer;
 }
 
 export interface IntakeRequest {
@@ -97,7 +103,16 @@ export function prepareSubmission(body: unknown): { lead: NormalisedLead; warnin
  * by the primary key of `lead_identities`, never by a read-then-write.
  */
 export async function intakeLead(deps: IntakeDeps, request: IntakeRequest): Promise<IntakeOutcome> {
-  const { lead, warnings } = prepareSubmission(request.body);
+  return intakePrepared(deps, request, prepareSubmission(request.body));
+}
+
+/** `intakeLead` for a submission `prepareSubmission` has already checked (the coalescer's path). */
+export async function intakePrepared(
+  deps: IntakeDeps,
+  request: IntakeRequest,
+  prepared: { lead: NormalisedLead; warnings: FieldIssue[] },
+): Promise<IntakeOutcome> {
+  const { lead, warnings } = prepared;
   const keys = identityKeys(lead, request.sourceId);
   const fit = scoreSubmission(lead, request.sourceId, deps.org.scoring, deps.clock.now());
   const withWarnings = (outcome: IntakeOutcome) => {
@@ -168,7 +183,8 @@ function buildNewLead(input: {
   return { statements, outcome };
 }
 
-function idempotencyRow(request: IntakeRequest, outcome: IntakeOutcome, now: Date) {
+/** The `idempotency_keys` row that answers later requests with this key (24 h). */
+export function idempotencyRow(request: IntakeRequest, outcome: IntakeOutcome, now: Date) {
   return {
     sourceId: request.sourceId,
     idemKey: request.idempotency!.key,
@@ -216,6 +232,9 @@ async function resolveAgainstExisting(
   );
 }
 
+export const idempotencyKeyReused = () =>
+  conflict('idempotency_key_reused', 'Idempotency-Key 已用于另一个不同的请求体（24 小时内不可复用）');
+
 async function findIdempotentAnswer(
   tx: Tx,
   sourceId: string,
@@ -240,7 +259,7 @@ async function findIdempotentAnswer(
     return null;
   }
   if (row.requestHash !== idempotency.requestHash) {
-    throw conflict('idempotency_key_reused', 'Idempotency-Key 已用于另一个不同的请求体（24 小时内不可复用）');
+    throw idempotencyKeyReused();
   }
   return { status: row.statusCode as 200 | 201, body: row.response as unknown as IntakeBody, replayed: true };
 }
@@ -310,13 +329,19 @@ export async function submitLead(
 ): Promise<IntakeOutcome> {
   try {
     const body = parseJsonBody(input.raw);
-    return await intakeLead(deps, {
+    // Checked here, per request, so a refused payload is refused alone (and kept, below).
+    const prepared = prepareSubmission(body);
+    const request: IntakeRequest = {
       sourceId: input.sourceId,
       body,
       ...(input.idempotencyKey
         ? { idempotency: { key: input.idempotencyKey, requestHash: hashRequestBody(input.raw) } }
         : {}),
-    });
+    };
+    // A server shares transactions between concurrent submissions (intake-coalescer.ts).
+    return await (deps.intakeCoalescer
+      ? deps.intakeCoalescer.submit(request, prepared)
+      : intakePrepared(deps, request, prepared));
   } catch (error) {
     // Malformed (400) and invalid (422) payloads from an authenticated source are kept for replay.
     if (error instanceof AppError && (error instanceof MalformedBodyError || error.status === 422)) {
