@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Runtime } from '../runtime';
 import { createApiKey, listApiKeys, revokeApiKey } from '../sources/api-keys';
+import { generateSigningSecret } from '../sources/webhook-signature';
 
 export interface CommandIo {
   out: (line: string) => void;
@@ -41,6 +42,18 @@ export function registerKeyCommands(program: Command, io: CommandIo): void {
         }
       }),
     );
+  keys
+    .command('signing-secret')
+    .description(
+      '生成 Standard Webhooks 签名密钥 (whsec_…) / generate a signing secret for sources[].signing',
+    )
+    .action(() => {
+      io.out(generateSigningSecret());
+      io.out(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the org config's ${ENV} syntax, printed literally.
+        '# 把它交给发送方，并写进组织配置 sources[].signing.secrets（建议经环境变量，例如 "${WEBSITE_SIGNING_SECRET}"）；轮换时两个密钥并列。',
+      );
+    });
   keys
     .command('revoke <id>')
     .description('吊销密钥 / revoke a key')

@@ -95,6 +95,8 @@ export interface SourceConfig {
   name: string;
   /** Channel for reports, e.g. "search_ads", "social_ads", "web_form", "trade_show", "referral". */
   channel: string;
+  /** Standard Webhooks signing required of this source's requests (src/sources/webhook-signature.ts). */
+  signing?: { secrets: string[]; toleranceSeconds: number };
 }
 
 export type FitRule = {

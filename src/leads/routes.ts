@@ -1,8 +1,10 @@
 import Router from '@koa/router';
 import type { AppDeps } from '../app';
 import { assertAdmin, authenticateCaller } from '../http/auth';
+import { assertSingleHeaders } from '../http/raw-headers';
 import { assertJsonContentType, parseJsonBody, readRawBody } from '../http/read-body';
 import { AppError, badRequest, notFound } from '../lib/errors';
+import { signingPolicies } from '../sources/signing-policies';
 import { recordActivity } from './activities';
 import { getLeadWithTimeline } from './get-lead';
 import { submitLead } from './intake';
@@ -18,16 +20,24 @@ function leadIdParam(raw: string | undefined): number {
 export function leadRoutes(deps: AppDeps): Router {
   const router = new Router({ prefix: '/api/v1/leads' });
   const auth = { keys: deps.sourceKeys, adminKey: deps.env.ADMIN_API_KEY };
+  const signing = signingPolicies(deps.org.sources);
 
   router.post('/', async (ctx) => {
     assertJsonContentType(ctx);
     const caller = await authenticateCaller(ctx, auth, { allowAdmin: false });
     if (caller.kind !== 'source') throw notFound();
-    const idempotencyKey = ctx.get('idempotency-key') || null;
+    let idempotencyKey = ctx.get('idempotency-key') || null;
     if (idempotencyKey !== null && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw badRequest('invalid_idempotency_key', 'Idempotency-Key 必须是 1–191 个可见 ASCII 字符');
     }
+    const policy = signing.get(caller.sourceId);
+    if (policy) assertSingleHeaders(ctx.req, ['webhook-id', 'webhook-timestamp', 'webhook-signature']);
     const raw = await readRawBody(ctx, deps.env.INTAKE_MAX_BYTES);
+    if (policy) {
+      // A retry of a signed message repeats its webhook-id: that is its idempotency key unless one was sent.
+      const { webhookId } = policy.verify(ctx, raw, deps.clock.now());
+      idempotencyKey ??= webhookId;
+    }
     const outcome = await submitLead(deps, {
       sourceId: caller.sourceId,
       raw,

@@ -100,7 +100,7 @@ const errors = (...statuses: number[]) =>
   );
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'malformed request',
-  401: 'missing, invalid or revoked key',
+  401: 'missing, invalid or revoked key, or a missing or bad Standard Webhooks signature where required',
   404: 'not found',
   409: 'Idempotency-Key reused with another body',
   413: 'body over the cap',
@@ -108,6 +108,24 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   422: 'invalid fields (issues)',
   503: 'shutting down or overloaded (Retry-After)',
 };
+/** Standard Webhooks headers, required of sources that set `sources[].signing` (401 otherwise). */
+const signingHeaders = [
+  ['webhook-id', 'unique per message, repeated by a retry; also the Idempotency-Key when none is sent'],
+  [
+    'webhook-timestamp',
+    'Unix seconds; refused when further than sources[].signing.toleranceSeconds from now',
+  ],
+  [
+    'webhook-signature',
+    'space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` (standardwebhooks.com)',
+  ],
+].map(([name, description]) => ({
+  name,
+  in: 'header',
+  required: false,
+  description: `Required of sources with signing configured: ${description}`,
+  schema: { type: 'string' },
+}));
 const secured = (...schemes: Security[]) => ({ security: schemes.map((s) => ({ [s]: [] })) });
 const jsonBody = (name: string) => ({ required: true, content: json(ref(name)) });
 const ok = (description: string, schema: unknown = { type: 'object' }) => ({
@@ -190,6 +208,7 @@ function paths(): Record<string, Record<string, Operation>> {
               '1–191 visible ASCII characters; the same key and body within 24 h replays the answer',
             schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,191}$' },
           },
+          ...signingHeaders,
         ],
         requestBody: jsonBody('LeadInput'),
         responses: {

@@ -94,6 +94,32 @@ describe('leadrelay keys', () => {
   });
 });
 
+describe('leadrelay keys signing-secret', () => {
+  it('prints a fresh whsec_ secret that sources[].signing accepts, and the config refuses a malformed one', async () => {
+    const [secret, hint] = await run(['keys', 'signing-secret']);
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(hint).toContain('sources[].signing.secrets');
+    expect((await run(['keys', 'signing-secret']))[0]).not.toBe(secret);
+    const fixture = require('node:fs').readFileSync(FIXTURE_ORG, 'utf8') as string;
+    const withSigning = (secrets: string[]) => {
+      const file = path.join(tmp, `signing-${secrets.length}-${secrets[0]!.length}.jsonc`);
+      writeFileSync(
+        file,
+        fixture.replace(
+          '"channel": "search_ads" }',
+          `"channel": "search_ads", "signing": { "secrets": ${JSON.stringify(secrets)} } }`,
+        ),
+      );
+      return file;
+    };
+    const good = withSigning([secret!]);
+    expect((await run(['config', 'check', good]))[0]).toContain('配置有效');
+    const error = await run(['config', 'check', withSigning(['hunter2'])]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.path)).toContain('/sources/1/signing/secrets/0');
+  });
+});
+
 describe('leadrelay intake', () => {
   it('lists, shows, edits and replays a refused payload into a lead', async () => {
     const id = await storeRejectedPayload(database.db, {
