@@ -80,6 +80,28 @@ export const leads = mysqlTable(
     /** When the purge removed the personal data; the row stays, without it, for the figures. */
     anonymisedAt: utc('anonymised_at'),
 
+    /**
+     * Report rollups (src/leads/timeline-rollups.ts): what the reports need of a lead's timeline, kept
+     * on the lead by `appendEvents` in the transaction that appends the events, so a cohort's figures
+     * read one row per lead instead of its events. Definitions in src/reports/figures-types.ts.
+     *
+     * Every stage a `lead.stage_changed` event has named (`data.from` / `data.to`), one bit per stage
+     * in `STAGES` order (new 1, contacted 2, … nurture 64); the current stage is added when read.
+     */
+    stagesReached: smallint('stages_reached', { unsigned: true }).notNull().default(0),
+    /** The first `lead.assigned`: when, and its `data.memberId`. */
+    firstAssignedAt: utc('first_assigned_at'),
+    firstAssigneeId: varchar('first_assignee_id', { length: 64 }),
+    /** The latest `lead.assigned` / `lead.rerouted` (the offer a claim answers). */
+    lastOfferedAt: utc('last_offered_at'),
+    /** The first `lead.claimed`: when, its actor, and `lastOfferedAt` as it stood then. */
+    firstClaimedAt: utc('first_claimed_at'),
+    firstClaimedBy: varchar('first_claimed_by', { length: 64 }),
+    firstClaimOfferedAt: utc('first_claim_offered_at'),
+    /** The first follow-up by a member (`lead.note_added`, `lead.followed_up`, `lead.stage_changed`). */
+    firstResponseAt: utc('first_response_at'),
+    firstResponseBy: varchar('first_response_by', { length: 64 }),
+
     score: int('score').notNull().default(0),
     fitScore: int('fit_score').notNull().default(0),
     behaviourScore: int('behaviour_score').notNull().default(0),
@@ -91,7 +113,8 @@ export const leads = mysqlTable(
   (t) => [
     // (team_id, stage) for the pool and the open pipeline; closed_at for losses and win rates in a period
     // (src/reports); budget so the forecast sums a team's open pipeline from the index alone.
-    index('leads_team_stage_closed_idx').on(t.teamId, t.stage, t.closedAt, t.budget),
+    // stages_reached: the forecast's win rates from the index alone.
+    index('leads_team_stage_closed_idx').on(t.teamId, t.stage, t.closedAt, t.budget, t.stagesReached),
     index('leads_owner_stage_idx').on(t.ownerId, t.stage),
     // Member load (open leads, today's assignments) reads only this index (routing/member-load.ts).
     index('leads_assignee_load_idx').on(t.assigneeId, t.ownerId, t.stage, t.assignedAt),
@@ -99,7 +122,23 @@ export const leads = mysqlTable(
     index('leads_source_created_idx').on(t.sourceId, t.createdAt),
     index('leads_created_idx').on(t.createdAt),
     // Reports over every team (src/reports): closings in a period, and the open pipeline from the index.
-    index('leads_team_created_idx').on(t.teamId, t.createdAt),
+    // A team's cohort with everything its report figures read (funnel, channels, claims and first
+    // responses: src/reports), so a month's cohort is a range of this index, not its scattered rows.
+    index('leads_team_created_idx').on(
+      t.teamId,
+      t.createdAt,
+      t.sourceId,
+      t.stage,
+      t.stagesReached,
+      t.wonAmount,
+      t.grade,
+      t.firstAssigneeId,
+      t.firstClaimedBy,
+      t.firstClaimedAt,
+      t.firstClaimOfferedAt,
+      t.firstResponseBy,
+      t.firstResponseAt,
+    ),
     index('leads_stage_closed_idx').on(t.stage, t.closedAt, t.budget),
     // The daily purge: leads past their retention date, not yet anonymised.
     index('leads_retention_idx').on(t.anonymisedAt, t.retainUntil),
@@ -301,6 +340,57 @@ export const channelCosts = mysqlTable(
 );
 
 /**
+ * Report rollup (src/leads/timeline-rollups.ts): each member who has claimed the lead (a
+ * `lead.claimed` event with them as actor), once, so the reps report counts a cohort's claimers
+ * without reading its events.
+ */
+export const leadClaimers = mysqlTable(
+  'lead_claimers',
+  {
+    leadId: bigint('lead_id', { mode: 'number', unsigned: true }).notNull(),
+    memberId: varchar('member_id', { length: 64 }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.leadId, t.memberId] })],
+);
+
+/**
+ * Report rollup (src/leads/timeline-rollups.ts): the timeline events the period figures count
+ * (stage changes, SLA events, recycling), each with its lead's current team and what the figures
+ * need of it, so a team's period reads a range of one index instead of every team's events and their
+ * leads. `team_id` follows the lead's (assign-lead.ts syncs it when the team changes).
+ */
+export const reportEvents = mysqlTable(
+  'report_events',
+  {
+    id: bigint('id', { mode: 'number', unsigned: true }).autoincrement().primaryKey(),
+    leadId: bigint('lead_id', { mode: 'number', unsigned: true }).notNull(),
+    teamId: varchar('team_id', { length: 64 }),
+    type: varchar('type', { length: 64 }).notNull(),
+    /** The event's time. */
+    createdAt: utc('created_at').notNull(),
+    /** A stage change's `data.from`: the stage it left. */
+    stageLeft: varchar('stage_left', { length: 32 }),
+    /** A stage change's stay: from the lead's previous stage change (or its creation) to it, in µs. */
+    stayMicros: bigint('stay_micros', { mode: 'number' }),
+    /** An `sla.reminded` / `sla.escalated` event's `data.ladder`. */
+    ladder: varchar('ladder', { length: 32 }),
+  },
+  (t) => [
+    index('report_events_team_idx').on(
+      t.teamId,
+      t.type,
+      t.createdAt,
+      t.leadId,
+      t.stageLeft,
+      t.stayMicros,
+      t.ladder,
+    ),
+    index('report_events_type_idx').on(t.type, t.createdAt, t.leadId, t.stageLeft, t.stayMicros, t.ladder),
+    index('report_events_lead_idx').on(t.leadId),
+  ],
+);
+
+/**
  * One row per team, digest kind and period: the primary key is what makes several instances send a
  * digest once (the first INSERT wins; the others see the row and do nothing).
  */
@@ -327,6 +417,8 @@ export const schemaTables = {
   leads,
   leadIdentities,
   leadEvents,
+  leadClaimers,
+  reportEvents,
   activities,
   sourceApiKeys,
   idempotencyKeys,

@@ -10,6 +10,7 @@ import { cardContext, queueCard, settleCard } from './lead-cards';
 import type { LeadDeps } from './lead-deps';
 import type { LeadRow } from './lead-record';
 import { appendEvents } from './timeline';
+import { syncReportEventsTeam } from './timeline-rollups';
 
 /** Who gets a lead: a member (with the card), or nobody (the pool), and why. */
 export interface Assignment {
@@ -122,6 +123,7 @@ async function writeAssignment(
         updatedAt: now,
       })
       .where(and(eq(leads.id, lead.id), isNull(leads.ownerId)));
+    if (assignment.teamId !== lead.teamId) await syncReportEventsTeam(tx, lead.id);
 
     if (!member) {
       await appendEvents(

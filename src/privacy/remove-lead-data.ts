@@ -6,6 +6,7 @@ import {
   cardUpdateTokens,
   idempotencyKeys,
   inboxEvents,
+  leadClaimers,
   leadEvents,
   leadIdentities,
   leadNotes,
@@ -13,6 +14,7 @@ import {
   memberFocus,
   outbox,
   rejectedPayloads,
+  reportEvents,
   timers,
 } from '../db/schema';
 import type { LeadRow } from '../leads/lead-record';
@@ -294,6 +296,16 @@ export async function removeLeadData(
       'lead_events',
       'deleted',
       affected(await tx.delete(leadEvents).where(inArray(leadEvents.leadId, ids))),
+    );
+    count(
+      'lead_claimers',
+      'deleted',
+      affected(await tx.delete(leadClaimers).where(inArray(leadClaimers.leadId, ids))),
+    );
+    count(
+      'report_events',
+      'deleted',
+      affected(await tx.delete(reportEvents).where(inArray(reportEvents.leadId, ids))),
     );
     count('leads', 'deleted', affected(await tx.delete(leads).where(inArray(leads.id, ids))));
     return counts;

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { STAGES, type Stage } from '../leads/stages';
-import { CHAIN, cohortWhere, type FigureScope, num, ratio, selectRows, stageHistorySql } from './figures-sql';
+import { CHAIN, cohortWhere, type FigureScope, num, ratio, selectRows, stageHistoryOf } from './figures-sql';
 import type { FunnelStage } from './figures-types';
 
 /** The cohort by source: leads, won, won amount. Channels are made of these (channel-figures.ts). */
@@ -22,27 +22,27 @@ export interface CohortSummary {
 interface CohortRow {
   source_id: string;
   stage: string;
-  max_rank: number | string;
-  was_lost: number | string;
-  was_nurture: number | string;
+  stages_reached: number | string;
   leads: number | string;
   won_amount: number | string | null;
 }
 
 /**
- * One pass over the cohort (index `leads_team_created_idx`, or `leads_created_idx` for every team)
- * and its stage changes (`lead_events_type_lead_idx`, index only): leads grouped by source, current
- * stage, furthest chain stage and the lost/nurture flags. At most sources × 7 × 5 × 4 rows come back,
- * whatever the cohort's size; the funnel and the channel counts are sums over them.
+ * One pass over the cohort's lead rows (index `leads_team_created_idx`, or `leads_created_idx` for
+ * every team; a cohort's rows lie together, ids follow creation): leads grouped by source, current
+ * stage and the stages their stage changes named (`stages_reached`, a report rollup). At most
+ * sources × 7 × 128 rows come back, a few dozen in practice, whatever the cohort's size; the funnel
+ * and the channel counts are sums over them.
  */
 export async function computeCohortSummary(db: Db, scope: FigureScope): Promise<CohortSummary> {
   const rows = await selectRows<CohortRow>(
     db,
     sql`
-      SELECT h.source_id, h.stage, h.max_rank, h.was_lost, h.was_nurture, COUNT(*) AS leads,
-        SUM(CASE WHEN h.stage = 'won' THEN COALESCE(h.won_amount, 0) ELSE 0 END) AS won_amount
-      FROM (${stageHistorySql(cohortWhere(scope), sql`, l.source_id, l.won_amount`)}) h
-      GROUP BY h.source_id, h.stage, h.max_rank, h.was_lost, h.was_nurture`,
+      SELECT l.source_id, l.stage, l.stages_reached, COUNT(*) AS leads,
+        SUM(CASE WHEN l.stage = 'won' THEN COALESCE(l.won_amount, 0) ELSE 0 END) AS won_amount
+      FROM leads l
+      WHERE ${cohortWhere(scope)}
+      GROUP BY l.source_id, l.stage, l.stages_reached`,
   );
 
   const bySource = new Map<string, SourceCount>();
@@ -61,9 +61,10 @@ export async function computeCohortSummary(db: Db, scope: FigureScope): Promise<
     bySource.set(row.source_id, source);
     current.set(row.stage, (current.get(row.stage) ?? 0) + leads);
     // Every lead has been `new`; a lead that reached rank r has been in every chain stage up to r.
-    for (let r = 0; r <= num(row.max_rank) && r < CHAIN.length; r++) reachedRank[r]! += leads;
-    if (num(row.was_lost)) lost += leads;
-    if (num(row.was_nurture)) nurture += leads;
+    const history = stageHistoryOf(row.stage, row.stages_reached);
+    for (let r = 0; r <= history.maxRank; r++) reachedRank[r]! += leads;
+    if (history.wasLost) lost += leads;
+    if (history.wasNurture) nurture += leads;
   }
 
   const funnel = STAGES.map((stage: Stage) => {

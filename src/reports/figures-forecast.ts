@@ -9,7 +9,7 @@ import {
   round2,
   round4,
   selectRows,
-  stageHistorySql,
+  stageHistoryOf,
   teamAnd,
 } from './figures-sql';
 import type { Figures } from './figures-types';
@@ -58,17 +58,13 @@ async function winRates(db: Db, scope: FigureScope): Promise<Map<Stage, number>>
   const to = scope.period.to;
   const from = new Date(to.getTime() - WIN_RATE_HISTORY_DAYS * 86_400_000);
   const closedInWindow = sql`l.stage IN ('won', 'lost') AND l.closed_at >= ${from} AND l.closed_at < ${to}${teamAnd(scope)}`;
-  const rows = await selectRows<{
-    stage: string;
-    max_rank: number | string;
-    was_nurture: number | string;
-    n: number | string;
-  }>(
+  const rows = await selectRows<{ stage: string; stages_reached: number | string; n: number | string }>(
     db,
     sql`
-      SELECT h.stage, h.max_rank, h.was_nurture, COUNT(*) AS n
-      FROM (${stageHistorySql(closedInWindow)}) h
-      GROUP BY h.stage, h.max_rank, h.was_nurture`,
+      SELECT l.stage, l.stages_reached, COUNT(*) AS n
+      FROM leads l
+      WHERE ${closedInWindow}
+      GROUP BY l.stage, l.stages_reached`,
   );
   const won = new Array<number>(CHAIN.length).fill(0);
   const closed = new Array<number>(CHAIN.length).fill(0);
@@ -76,11 +72,12 @@ async function winRates(db: Db, scope: FigureScope): Promise<Map<Stage, number>>
   for (const row of rows) {
     const n = num(row.n);
     const isWon = row.stage === 'won';
-    for (let r = 0; r <= num(row.max_rank) && r < CHAIN.length; r++) {
+    const history = stageHistoryOf(row.stage, row.stages_reached);
+    for (let r = 0; r <= history.maxRank; r++) {
       closed[r]! += n;
       if (isWon) won[r]! += n;
     }
-    if (num(row.was_nurture)) {
+    if (history.wasNurture) {
       nurture.closed += n;
       if (isWon) nurture.won += n;
     }

@@ -1,11 +1,13 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { type FigureScope, jsonText, num, round2, selectRows, teamAnd } from './figures-sql';
+import { type FigureScope, num, round2, selectRows, teamAnd } from './figures-sql';
 
 /**
  * Figures about what happened during the period to any lead of the team, whatever its cohort: SLA
- * events, stage exits, losses. Each starts from a range on `created_at` / `closed_at` in an index
- * that leads with the event type or the stage, so one day costs one day's events.
+ * events, stage exits, losses. Events come from `report_events` (a report rollup of the timeline
+ * with each event's lead's current team, src/leads/timeline-rollups.ts): a team's period is one range
+ * of `report_events_team_idx` per event type, the whole organisation's one of `report_events_type_idx`,
+ * read from the index alone. Losses from `leads_team_stage_closed_idx` / `leads_stage_closed_idx`.
  */
 
 export interface SlaEventFigures {
@@ -14,22 +16,29 @@ export interface SlaEventFigures {
   slaBreaches: number;
 }
 
-/** SLA events in the period (`lead_events_type_created_idx`), the lead's team checked by primary key. */
-export async function computeSlaEvents(db: Db, scope: FigureScope): Promise<SlaEventFigures> {
+/** `report_events r` of the given types in the period, of the team when one is given. */
+function periodEventsWhere(scope: FigureScope, types: readonly string[]) {
   const { from, to } = scope.period;
-  const ladder = jsonText(sql`e.data`, '$.ladder');
+  const typeIn = sql`r.type IN (${sql.join(
+    types.map((t) => sql`${t}`),
+    sql`, `,
+  )})`;
+  const team = scope.teamId === null ? sql`` : sql`r.team_id = ${scope.teamId} AND `;
+  return sql`${team}${typeIn} AND r.created_at >= ${from} AND r.created_at < ${to}`;
+}
+
+/** SLA events in the period (see `Figures`): follow-up ladders by lead, recycling, breaches. */
+export async function computeSlaEvents(db: Db, scope: FigureScope): Promise<SlaEventFigures> {
   const [row] = await selectRows<Record<string, number | string | null>>(
     db,
     sql`
       SELECT
-        COUNT(DISTINCT CASE WHEN e.type IN ('sla.reminded', 'sla.escalated') AND ${ladder} = 'follow_up'
-          THEN e.lead_id END) AS overdue,
-        SUM(CASE WHEN e.type = 'lead.recycled' THEN 1 ELSE 0 END) AS recycled,
-        SUM(CASE WHEN e.type IN ('sla.escalated', 'sla.claim_missed') THEN 1 ELSE 0 END) AS breaches
-      FROM lead_events e
-      JOIN leads l ON l.id = e.lead_id
-      WHERE e.type IN ('sla.reminded', 'sla.escalated', 'sla.claim_missed', 'lead.recycled')
-        AND e.created_at >= ${from} AND e.created_at < ${to}${teamAnd(scope)}`,
+        COUNT(DISTINCT CASE WHEN r.type IN ('sla.reminded', 'sla.escalated') AND r.ladder = 'follow_up'
+          THEN r.lead_id END) AS overdue,
+        SUM(CASE WHEN r.type = 'lead.recycled' THEN 1 ELSE 0 END) AS recycled,
+        SUM(CASE WHEN r.type IN ('sla.escalated', 'sla.claim_missed') THEN 1 ELSE 0 END) AS breaches
+      FROM report_events r
+      WHERE ${periodEventsWhere(scope, ['sla.reminded', 'sla.escalated', 'sla.claim_missed', 'lead.recycled'])}`,
   );
   return {
     overdueFollowUps: num(row?.overdue),
@@ -40,44 +49,17 @@ export async function computeSlaEvents(db: Db, scope: FigureScope): Promise<SlaE
 
 /**
  * Mean days in a stage, by the stage left, over the stage changes made in the period: each change
- * ends a stay that began at the lead's previous stage change, or at its creation. The previous change
- * is one step back along `lead_events_type_lead_idx` (type, lead, id) from the change itself.
- *
- * For one team the changes are found from the team's side: a lead that changed stage in the period
- * has `stage_changed_at` (its last change) at or after the period's start, so the team's leads in
- * `leads_team_stage_changed_idx` from that moment on, and their stage changes in the period, are read
- * from the two indexes alone. STRAIGHT_JOIN keeps that order: started from the period's changes of
- * every team instead, each needs a random read of its lead to learn the team (about 4× slower for a
- * week at 1M leads, bench/digest.ts). For the whole organisation, the period's changes through
- * `lead_events_type_created_idx`.
+ * ends a stay that began at the lead's previous stage change, or at its creation (`stay_micros`,
+ * measured when the change was written).
  */
 export async function computeStageStays(db: Db, scope: FigureScope): Promise<Map<string, number>> {
-  const { from, to } = scope.period;
-  const stay = sql`e.stage_from AS stage,
-          TIMESTAMPDIFF(MICROSECOND,
-            COALESCE(
-              (SELECT p.created_at FROM lead_events p
-                WHERE p.lead_id = e.lead_id AND p.type = 'lead.stage_changed' AND p.id < e.id
-                ORDER BY p.id DESC LIMIT 1),
-              l.created_at),
-            e.created_at) AS micros`;
-  const changes =
-    scope.teamId === null
-      ? sql`SELECT ${stay}
-        FROM lead_events e
-        JOIN leads l ON l.id = e.lead_id
-        WHERE e.type = 'lead.stage_changed' AND e.created_at >= ${from} AND e.created_at < ${to}`
-      : sql`SELECT ${stay}
-        FROM leads l
-        STRAIGHT_JOIN lead_events e ON e.lead_id = l.id AND e.type = 'lead.stage_changed'
-          AND e.created_at >= ${from} AND e.created_at < ${to}
-        WHERE l.team_id = ${scope.teamId} AND l.stage_changed_at >= ${from}`;
   const rows = await selectRows<{ stage: string | null; exits: number | string; micros: number | string }>(
     db,
     sql`
-      SELECT s.stage, COUNT(*) AS exits, SUM(s.micros) AS micros
-      FROM (${changes}) s
-      GROUP BY s.stage`,
+      SELECT r.stage_left AS stage, COUNT(*) AS exits, SUM(r.stay_micros) AS micros
+      FROM report_events r
+      WHERE ${periodEventsWhere(scope, ['lead.stage_changed'])}
+      GROUP BY r.stage_left`,
   );
   const days = new Map<string, number>();
   for (const row of rows) {

@@ -6,7 +6,7 @@ import type { Db } from '../db/client';
 import { parseDbTime } from '../db/columns';
 import { parseDuration } from '../lib/duration';
 import { policyFor } from '../sla/lead-timers';
-import { cohortWhere, type FigureScope, jsonText, num, ratio, selectRows } from './figures-sql';
+import { cohortWhere, type FigureScope, num, ratio, selectRows } from './figures-sql';
 import type { RepFigures } from './figures-types';
 
 export interface ResponseFigures {
@@ -28,22 +28,25 @@ interface LeadResponseRow {
   response_at: string | Date | null;
 }
 
-const FOLLOW_UPS = sql`('lead.note_added', 'lead.followed_up', 'lead.stage_changed')`;
-
 /**
- * Claims and first responses of the cohort. The reduction from timeline events to one row per cohort
- * lead happens in SQL (a GROUP BY over the cohort's events in `lead_events_timeline_idx`; "first"
- * is the lowest event id, the timeline's own order); only leads with an offer, a claim or a follow-up
- * come back. The tally by rep and the percentiles run here over those rows: they are bounded by the
- * cohort of one period, and the claim window may run on a team's business calendar, which SQL cannot
- * evaluate. Who claimed which leads is a second, small aggregate beside it: a list of claimers per
- * lead (GROUP_CONCAT) would make MariaDB keep the per-lead rows in an on-disk temporary table.
+ * Claims and first responses of the cohort, from the report rollups on its lead rows (the first
+ * offer, claim and member follow-up of each lead, src/leads/timeline-rollups.ts): one row per cohort
+ * lead that has one of them, read with the cohort's range of `leads_team_created_idx`. The tally by
+ * rep and the percentiles run here over those rows: they are bounded by the cohort of one period,
+ * and the claim window may run on a team's business calendar, which SQL cannot evaluate. Who claimed
+ * which leads (`withClaimers`, for the per-rep figures) is a second, small aggregate beside it, over
+ * `lead_claimers`.
  */
 export async function computeResponses(
   deps: { db: Db; org: OrgConfig },
   scope: FigureScope,
+  options: { withClaimers?: boolean } = {},
 ): Promise<ResponseFigures> {
-  const [rows, claims] = await Promise.all([leadResponses(deps.db, scope), claimsByMember(deps.db, scope)]);
+  const withClaimers = options.withClaimers ?? true;
+  const [rows, claims] = await Promise.all([
+    leadResponses(deps.db, scope),
+    withClaimers ? claimsByMember(deps.db, scope) : [],
+  ]);
   const withinSla = claimWindowCheck(deps.org);
   const tallies = new Map<string, Tally>();
   const tally = (memberId: string) => {
@@ -80,36 +83,21 @@ export async function computeResponses(
   };
 }
 
-/** One row per cohort lead with an offer, a claim or a follow-up: the firsts of each. */
+/** One row per cohort lead with an offer, a claim or a member follow-up: the firsts of each. */
 function leadResponses(db: Db, scope: FigureScope): Promise<LeadResponseRow[]> {
   return selectRows<LeadResponseRow>(
     db,
     sql`
-      SELECT p.grade, p.team_id, p.created_at,
-        ${jsonText(sql`fa.data`, '$.memberId')} AS first_assignee,
-        fc.actor_id AS claimer, fc.created_at AS claim_at,
-        (SELECT o.created_at FROM lead_events o
-          WHERE o.lead_id = p.id AND o.id < p.first_claim_id AND o.type IN ('lead.assigned', 'lead.rerouted')
-          ORDER BY o.id DESC LIMIT 1) AS offer_at,
-        fr.actor_id AS responder, fr.created_at AS response_at
-      FROM (
-        SELECT l.id, l.grade, l.team_id, l.created_at,
-          MIN(CASE WHEN e.type = 'lead.assigned' THEN e.id END) AS first_assigned_id,
-          MIN(CASE WHEN e.type = 'lead.claimed' THEN e.id END) AS first_claim_id,
-          MIN(CASE WHEN e.type IN ${FOLLOW_UPS} AND e.actor_type = 'member' THEN e.id END) AS first_response_id
-        FROM leads l
-        JOIN lead_events e ON e.lead_id = l.id
-          AND e.type IN ('lead.assigned', 'lead.claimed', 'lead.note_added', 'lead.followed_up', 'lead.stage_changed')
-        WHERE ${cohortWhere(scope)}
-        GROUP BY l.id, l.grade, l.team_id, l.created_at
-      ) p
-      LEFT JOIN lead_events fa ON fa.id = p.first_assigned_id
-      LEFT JOIN lead_events fc ON fc.id = p.first_claim_id
-      LEFT JOIN lead_events fr ON fr.id = p.first_response_id`,
+      SELECT l.grade, l.team_id, l.created_at, l.first_assignee_id AS first_assignee,
+        l.first_claimed_by AS claimer, l.first_claimed_at AS claim_at, l.first_claim_offered_at AS offer_at,
+        l.first_response_by AS responder, l.first_response_at AS response_at
+      FROM leads l
+      WHERE ${cohortWhere(scope)}
+        AND (l.first_assigned_at IS NOT NULL OR l.first_claimed_at IS NOT NULL OR l.first_response_at IS NOT NULL)`,
   );
 }
 
-/** Cohort leads each member claimed at least once (a few claims a lead at most; the actor from its row). */
+/** Cohort leads each member claimed at least once (`lead_claimers`: one row per lead and claimer). */
 function claimsByMember(
   db: Db,
   scope: FigureScope,
@@ -117,11 +105,11 @@ function claimsByMember(
   return selectRows(
     db,
     sql`
-      SELECT c.actor_id AS member_id, COUNT(DISTINCT l.id) AS leads
+      SELECT c.member_id, COUNT(*) AS leads
       FROM leads l
-      JOIN lead_events c ON c.type = 'lead.claimed' AND c.lead_id = l.id
-      WHERE ${cohortWhere(scope)} AND c.actor_id IS NOT NULL
-      GROUP BY c.actor_id`,
+      JOIN lead_claimers c ON c.lead_id = l.id
+      WHERE ${cohortWhere(scope)}
+      GROUP BY c.member_id`,
   );
 }
 

@@ -105,7 +105,7 @@ export async function computeSlaReport(deps: FigureDeps, input: FigureInput): Pr
   const scope = scopeOf(input);
   const [newLeads, responses, sla] = await Promise.all([
     countCohort(deps.db, scope),
-    computeResponses(deps, scope),
+    computeResponses(deps, scope, { withClaimers: false }),
     computeSlaEvents(deps.db, scope),
   ]);
   return {

@@ -1,5 +1,6 @@
 import type { Db } from '../../src/db/client';
-import { channelCosts, leadEvents, leads } from '../../src/db/schema';
+import { channelCosts, leads } from '../../src/db/schema';
+import { appendEvents } from '../../src/leads/timeline';
 
 /**
  * A small, known data set for the reports tests. Times are written in Asia/Shanghai local time
@@ -304,16 +305,21 @@ export async function seedReportData(db: Db): Promise<void> {
   ]
     .map((e, i) => ({ e, i, t: local(e.at).getTime() }))
     .sort((a, b) => a.t - b.t || a.i - b.i);
-  await db.insert(leadEvents).values(
-    events.map(({ e }) => ({
-      leadId: e.lead,
-      type: e.type,
-      actorType: e.actorType ?? 'system',
-      actorId: e.actor ?? null,
-      data: e.data ?? {},
-      createdAt: local(e.at),
-    })),
-  );
+  // One at a time through appendEvents, as the app writes them: with the report rollups they imply.
+  for (const { e } of events) {
+    await appendEvents(
+      db,
+      [
+        {
+          leadId: e.lead,
+          type: e.type,
+          actor: { type: e.actorType ?? 'system', id: e.actor ?? null },
+          data: e.data ?? {},
+        },
+      ],
+      local(e.at),
+    );
+  }
   await db.insert(channelCosts).values(
     COSTS.map((c) => ({
       channel: c.channel,
