@@ -12,6 +12,11 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # Runtime stage: only what runs, owned by root and read-only to the unprivileged `node` user.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=3000 LEADRELAY_CONFIG=/app/config/leadrelay.jsonc
+# V8 sizes its heap for the host, not the container: on a 24 GiB machine it lets the old generation
+# grow to ~4x the live heap before collecting (RSS 180-310 MB at 300 req/s). A 512 MB ceiling makes it
+# collect at ~1.4x (RSS ~150 MB, flat; npm run test:load) and still leaves 8x the live heap as headroom;
+# smaller young semi-spaces save another 16 MB. Override with -e NODE_OPTIONS=… for very large orgs.
+ENV NODE_OPTIONS="--max-old-space-size=512 --max-semi-space-size=8"
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist

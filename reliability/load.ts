@@ -28,7 +28,8 @@
  *
  * Environment: LOAD_DURATION (s, default 300), LOAD_RATE (300), LOAD_CALLBACK_RATE (20),
  * LOAD_WARMUP (s, 15), LOAD_SATURATION_SECONDS (20), LOAD_SATURATION_CONNECTIONS (400),
- * LOAD_RSS_SLOPE_MAX (MB/min, 5), LOAD_SERVER_NODE_OPTIONS, LOAD_KEEP_LOGS=1. Exit 1 on any failed check.
+ * LOAD_RSS_SLOPE_MAX (MB/min, 5), LOAD_SERVER_NODE_OPTIONS (default: the Dockerfile's ENV NODE_OPTIONS),
+ * LOAD_KEEP_LOGS=1. Exit 1 on any failed check.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -44,7 +45,7 @@ import { benchWecomCredentials, CALLBACK_PATH, CallbackFactory, wecomServerEnv }
 import { createDatabase } from '../src/db/client';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { createApiKey } from '../src/sources/api-keys';
-import { buildAsDeployed } from './lib/build';
+import { buildAsDeployed, deployedNodeOptions } from './lib/build';
 import { ManagedChild } from './lib/child';
 import { startGuard } from './lib/guard';
 import { startPrivateMariadb } from './lib/mariadb';
@@ -233,8 +234,8 @@ async function main(): Promise<number> {
       LOG_LEVEL: 'error',
       NODE_ENV: 'production',
       ...wecomServerEnv(credentials, emulatorUrl),
-      // e.g. --max-old-space-size=96: a leak then ends the run, lazy garbage collection does not.
-      ...(process.env.LOAD_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.LOAD_SERVER_NODE_OPTIONS } : {}),
+      // The image's V8 heap settings (Dockerfile ENV NODE_OPTIONS) unless LOAD_SERVER_NODE_OPTIONS overrides.
+      NODE_OPTIONS: process.env.LOAD_SERVER_NODE_OPTIONS || deployedNodeOptions(),
     },
   });
   children.push(server);

@@ -15,7 +15,7 @@ import { createOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from 
 import { createDingtalkPlatform } from './platforms/dingtalk/adapter';
 import { createDingtalkClient, type DingtalkClient } from './platforms/dingtalk/client';
 import { type CallbackRegistration, registerCardCallback } from './platforms/dingtalk/register-callback';
-import { createDingtalkStream, type DingtalkStream } from './platforms/dingtalk/stream';
+import type { DingtalkStream } from './platforms/dingtalk/stream';
 import type { ChatPlatform, PlatformName } from './platforms/types';
 import { createWecomPlatform } from './platforms/wecom/adapter';
 import { createWecomClient } from './platforms/wecom/client';
@@ -210,6 +210,8 @@ export async function startServer(runtime: Runtime, options: ServerOptions): Pro
   let stream: DingtalkStream | undefined;
   let registration: CallbackRegistration | undefined;
   if (dingtalk?.mode === 'stream') {
+    // Loaded only here: dingtalk-stream and its client cost ~5 MB of heap a WeCom-only server never uses.
+    const { createDingtalkStream } = await import('./platforms/dingtalk/stream');
     stream = createDingtalkStream({
       settings: dingtalk,
       clock,

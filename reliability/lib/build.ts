@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './child';
@@ -30,4 +30,16 @@ export async function buildAsDeployed(dir: string): Promise<string> {
     symlinkSync(path.join(REPO_ROOT, name), path.join(app, name));
   }
   return path.join(app, 'dist', 'main.js');
+}
+
+/**
+ * The `NODE_OPTIONS` the Docker image sets (its `ENV NODE_OPTIONS="…"` line), so a suite runs the
+ * server with the V8 heap settings production has. Throws when the Dockerfile has none: the load test's
+ * memory figures mean nothing without them.
+ */
+export function deployedNodeOptions(): string {
+  const dockerfile = readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const match = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
+  if (!match) throw new Error('Dockerfile: no ENV NODE_OPTIONS="…" line');
+  return match[1]!;
 }
