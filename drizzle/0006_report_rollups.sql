@@ -74,10 +74,11 @@ SET l.first_claim_offered_at = (
   ORDER BY o.id DESC LIMIT 1)
 WHERE l.first_claimed_at IS NOT NULL;
 --> statement-breakpoint
--- Who has claimed each lead.
+-- Who has claimed each lead (a second claim by the same member is the same row).
 INSERT INTO `lead_claimers` (`lead_id`, `member_id`)
-SELECT DISTINCT e.lead_id, e.actor_id FROM `lead_events` e
-WHERE e.type = 'lead.claimed' AND e.actor_id IS NOT NULL;
+SELECT e.lead_id, e.actor_id FROM `lead_events` e
+WHERE e.type = 'lead.claimed' AND e.actor_id IS NOT NULL
+ON DUPLICATE KEY UPDATE `member_id` = `lead_claimers`.`member_id`;
 --> statement-breakpoint
 -- The events the period figures count, with the lead's team; a stage change with its stay (from the
 -- lead's previous stage change, or its creation).
@@ -93,8 +94,7 @@ SELECT e.lead_id, l.team_id, e.type, e.created_at, e.stage_from,
   CASE WHEN e.type IN ('sla.reminded', 'sla.escalated') THEN LEFT(JSON_UNQUOTE(JSON_EXTRACT(e.data, '$.ladder')), 32) END
 FROM `lead_events` e
 JOIN `leads` l ON l.id = e.lead_id
-WHERE e.type IN ('lead.stage_changed', 'sla.reminded', 'sla.escalated', 'sla.claim_missed', 'lead.recycled')
-ORDER BY e.id;
+WHERE e.type IN ('lead.stage_changed', 'sla.reminded', 'sla.escalated', 'sla.claim_missed', 'lead.recycled');
 --> statement-breakpoint
 -- The indexes last, built once over the filled-in rows.
 CREATE INDEX `report_events_team_idx` ON `report_events` (`team_id`,`type`,`created_at`,`lead_id`,`stage_left`,`stay_micros`,`ladder`);--> statement-breakpoint

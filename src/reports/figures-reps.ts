@@ -83,7 +83,10 @@ export async function computeResponses(
   };
 }
 
-/** One row per cohort lead with an offer, a claim or a member follow-up: the firsts of each. */
+/**
+ * One row per cohort lead that counts for someone (first offered to, first claimed by or first
+ * followed up by a member): the firsts of each, all from `leads_team_created_idx` (no row is read).
+ */
 function leadResponses(db: Db, scope: FigureScope): Promise<LeadResponseRow[]> {
   return selectRows<LeadResponseRow>(
     db,
@@ -93,7 +96,7 @@ function leadResponses(db: Db, scope: FigureScope): Promise<LeadResponseRow[]> {
         l.first_response_by AS responder, l.first_response_at AS response_at
       FROM leads l
       WHERE ${cohortWhere(scope)}
-        AND (l.first_assigned_at IS NOT NULL OR l.first_claimed_at IS NOT NULL OR l.first_response_at IS NOT NULL)`,
+        AND (l.first_assignee_id IS NOT NULL OR l.first_claimed_by IS NOT NULL OR l.first_response_by IS NOT NULL)`,
   );
 }
 
