@@ -1,13 +1,13 @@
-import { createReadStream, type ReadStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { parse } from 'csv-parse';
-import ExcelJS from 'exceljs';
+import { openXlsx } from './read-xlsx';
 import { decodeText, type TextEncoding } from './text-encoding';
 
 /**
  * A spreadsheet read row by row, never whole: CSV through csv-parse (after the encoding is
- * detected), XLSX through exceljs's streaming WorkbookReader (first worksheet only). Every cell
- * becomes text, as the intake API receives text from a form.
+ * detected), XLSX through read-xlsx.ts (first worksheet only). Every cell becomes text, as the
+ * intake API receives text from a form.
  */
 export interface SheetRow {
   /** The row number a person sees in Excel (CSV: the record number, header included). */
@@ -21,7 +21,7 @@ export interface Sheet {
   encoding: { name: TextEncoding; decidedBy: 'bom' | 'content' | 'option' } | null;
   delimiter: string | null;
   rows: AsyncIterable<SheetRow>;
-  /** Bytes of the file read so far (of the compressed file for XLSX), for the progress bar. */
+  /** Bytes read so far (for XLSX: of the inflated worksheet), for the progress bar. */
   bytesRead(): number;
   totalBytes: number;
   close(): void;
@@ -58,11 +58,22 @@ export async function openSheet(file: string, options: { encoding?: TextEncoding
       '不支持 .xls（Excel 97-2003）格式：请在 Excel 中另存为 .xlsx 或 “CSV UTF-8” 后再导入',
     );
   }
+  if (magic.equals(ZIP)) {
+    const xlsx = await openXlsx(file).catch((error: Error) => {
+      throw new SheetError(`无法读取 XLSX 文件：${error.message}`);
+    });
+    return {
+      format: 'xlsx',
+      encoding: null,
+      delimiter: null,
+      rows: xlsxRows(xlsx.rows),
+      totalBytes: xlsx.totalBytes,
+      bytesRead: xlsx.bytesRead,
+      close: xlsx.close,
+    };
+  }
   const input = createReadStream(file, { highWaterMark: 256 * 1024 });
   const base = { totalBytes: size, bytesRead: () => input.bytesRead, close: () => input.destroy() };
-  if (magic.equals(ZIP))
-    return { ...base, format: 'xlsx', encoding: null, delimiter: null, rows: xlsxRows(input) };
-
   const decoded = await decodeText(input, options.encoding);
   const delimiter = guessDelimiter(decoded.head);
   return {
@@ -112,62 +123,10 @@ async function* csvRows(text: NodeJS.ReadableStream, delimiter: string): AsyncGe
   }
 }
 
-async function* xlsxRows(input: ReadStream): AsyncGenerator<SheetRow> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input, {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    hyperlinks: 'ignore',
-    // Styles tell a date cell from a number (the number format); they are small.
-    styles: 'cache',
-    entries: 'ignore',
-  });
+async function* xlsxRows(rows: AsyncGenerator<SheetRow>): AsyncGenerator<SheetRow> {
   try {
-    for await (const worksheet of reader) {
-      for await (const row of worksheet) {
-        const values = row.values as unknown[];
-        const cells: string[] = [];
-        for (let i = 1; i < values.length; i++) cells.push(cellText(values[i]));
-        yield { number: row.number, values: cells };
-      }
-      // Only the first worksheet is imported.
-      break;
-    }
+    yield* rows;
   } catch (error) {
     throw new SheetError(`无法读取 XLSX 文件：${(error as Error).message}`);
-  } finally {
-    input.destroy();
   }
-}
-
-/** A cell as text: numbers as typed (a phone number stored as a number stays whole), dates local. */
-export function cellText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (value instanceof Date) return dateText(value);
-  if (typeof value === 'object') {
-    const cell = value as Record<string, unknown>;
-    if (Array.isArray(cell.richText)) {
-      return (cell.richText as { text?: string }[]).map((part) => part.text ?? '').join('');
-    }
-    if ('result' in cell) return cellText(cell.result);
-    if ('error' in cell) return '';
-    if (typeof cell.text === 'string') return cell.text;
-    if (cell.text !== undefined) return cellText(cell.text);
-    if (typeof cell.hyperlink === 'string') return cell.hyperlink;
-  }
-  return String(value);
-}
-
-/**
- * Excel stores wall-clock time without a zone; exceljs hands it over as that wall-clock time in
- * UTC, so the UTC fields are what the person typed.
- */
-function dateText(date: Date): string {
-  if (Number.isNaN(date.getTime())) return '';
-  const iso = date.toISOString();
-  const day = iso.slice(0, 10);
-  const time = iso.slice(11, 16);
-  return time === '00:00' ? day : `${day} ${time}`;
 }
