@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createIdAllocator } from '../db/id-allocator';
-import type { IntakeDeps, ManyOutcome, ManyRequest } from '../leads/intake';
-import { type InFlightBatch, prepareMany, startCommit, startDryRun } from '../leads/intake-many';
+import type { IntakeDeps, ManyOutcome } from '../leads/intake';
+import { type InFlightBatch, type PreparedSubmission, startCommit, startDryRun } from '../leads/intake-many';
+import { scoreSubmission } from '../leads/intake-records';
 import { toLocal } from '../routing/local-time';
-import { type Column, type ColumnMapping, looksLikeHeader, planColumns, rowToBody } from './column-map';
+import type { Column, ColumnMapping } from './column-map';
 import { limitHeapGrowth } from './heap-limit';
 import { type Progress, silentProgress } from './progress';
-import { openSheet, SheetError, type SheetRow } from './read-sheet';
+import { type CheckedRow, type ReadOptions, readBatches } from './read-batches';
+import { readBatchesInWorker } from './read-worker';
 import { createRejectsFile, describeIssues } from './rejects-file';
 import type { TextEncoding } from './text-encoding';
 
@@ -15,8 +17,8 @@ import type { TextEncoding } from './text-encoding';
  * `leadrelay import`: a spreadsheet streamed row by row into the intake action, many rows per
  * transaction (`prepareMany` / `startCommit`: the same validation, normalisation, dedupe, scoring,
  * timeline and `lead.assign` timers as `POST /api/v1/leads`). While one batch is written the next is
- * planned and the one after is read and validated, so the file, this process and the database work
- * at the same time. Refused rows go to a rejects CSV and, like refused API payloads, to
+ * planned, and a worker thread (read-worker.ts) reads and validates the ones after it, so the file,
+ * both cores and the database work at the same time. Refused rows go to a rejects CSV and, like refused API payloads, to
  * `rejected_payloads` (as the JSON body the row became, so `leadrelay intake replay` works on them).
  */
 export interface ImportOptions {
@@ -31,6 +33,8 @@ export interface ImportOptions {
   /** Rows per transaction (default 1000; fewer when rows are long). */
   batchSize?: number;
   progress?: Progress;
+  /** Read and validate in a worker thread, alongside the writes (default true). */
+  worker?: boolean;
 }
 
 export interface ImportSummary {
@@ -66,14 +70,6 @@ const DEFAULT_BATCH = 1000;
 const MAX_BATCH_CHARS = 2_000_000;
 /** How far the heap may grow past what the last full collection kept (heap-limit.ts). */
 const HEAP_GROWTH_PERCENT = 50;
-/** Rows looked at for the header (a title row or two may sit above it). */
-const HEADER_SEARCH_ROWS = 10;
-
-interface RowMeta {
-  number: number;
-  values: string[];
-}
-
 export async function importLeads(intakeDeps: IntakeDeps, options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
   limitHeapGrowth(HEAP_GROWTH_PERCENT);
@@ -87,54 +83,67 @@ export async function importLeads(intakeDeps: IntakeDeps, options: ImportOptions
   const file = path.resolve(options.file);
   const fileName = path.basename(file);
 
-  const sheet = await openSheet(file, { encoding: options.encoding });
+  const readOptions: ReadOptions = {
+    file,
+    ...(options.encoding ? { encoding: options.encoding } : {}),
+    ...(options.mapping ? { mapping: options.mapping } : {}),
+    sourceId: options.sourceId,
+    runId,
+    fileName,
+    batchSize,
+    maxBatchChars: MAX_BATCH_CHARS,
+  };
+  const reader = (options.worker ?? true) ? readBatchesInWorker(readOptions) : readBatches(readOptions);
   try {
-    const iterator = sheet.rows[Symbol.asyncIterator]();
-    const { header, before, after } = await findHeader(iterator, options.mapping);
-    const { columns, unusedMapping } = planColumns(header.values, options.mapping);
+    const first = await reader.next();
+    if (first.done || first.value.type !== 'opened')
+      throw new Error('the import reader ended before the header');
+    const opened = first.value;
+    const { columns } = opened;
     const rejects = createRejectsFile(
       options.rejectsPath ?? defaultRejectsPath(file, now, deps.org.timezone),
-      header.values,
+      opened.header,
     );
     const summary: ImportSummary = {
       file,
-      format: sheet.format,
-      encoding: sheet.encoding,
+      format: opened.format,
+      encoding: opened.encoding,
       sourceId: options.sourceId,
       dryRun: dryRun !== null,
       runId,
-      headerRow: header.number,
+      headerRow: opened.headerRow,
       columns,
-      unusedMapping,
+      unusedMapping: opened.unusedMapping,
       rows: 0,
       created: 0,
       merged: 0,
       rejected: 0,
       warned: 0,
       emptyRows: 0,
-      skippedAbove: before,
+      skippedAbove: opened.skippedAbove,
       undecodable: 0,
       rejectsFile: null,
       elapsedMs: 0,
       rowsPerSecond: 0,
     };
+    let bytesRead = 0;
     const report = () =>
       progress.update({
         rows: summary.rows,
         created: summary.created,
         merged: summary.merged,
         rejected: summary.rejected,
-        bytesRead: sheet.bytesRead(),
-        // exceljs reads ahead through the zip, so bytes say nothing about the rows done: no share.
-        totalBytes: sheet.format === 'xlsx' ? 0 : sheet.totalBytes,
+        bytesRead,
+        totalBytes: opened.totalBytes,
         elapsedMs: performance.now() - started,
       });
 
-    const tally = (outcomes: ManyOutcome[], metas: RowMeta[]) => {
+    const tally = (outcomes: ManyOutcome[], rows: CheckedRow[]) => {
       outcomes.forEach((outcome, i) => {
         if (outcome.status === 'rejected') {
           summary.rejected++;
-          rejects.write(metas[i]!.number, describeIssues(outcome.issues, columns), metas[i]!.values);
+          const row = rows[i]!;
+          rejects.write(row.row, describeIssues(outcome.issues, columns), row.ok ? [] : row.values);
           return;
         }
         if (outcome.status === 'created') summary.created++;
@@ -145,54 +154,28 @@ export async function importLeads(intakeDeps: IntakeDeps, options: ImportOptions
     };
 
     // Batches commit in file order (a later row merges into an earlier one). At most two are in
-    // flight, one being written and the next being planned; the third waits here for the first.
-    const inFlight: { batch: InFlightBatch; metas: RowMeta[] }[] = [];
+    // flight, one being written and the next being planned; the third waits here for the first,
+    // while the reader checks the ones after it.
+    const inFlight: { batch: InFlightBatch; rows: CheckedRow[] }[] = [];
     const settleOldest = async () => {
       const oldest = inFlight.shift();
-      if (oldest) tally(await oldest.batch.outcomes, oldest.metas);
+      if (oldest) tally(await oldest.batch.outcomes, oldest.rows);
     };
-    let requests: ManyRequest[] = [];
-    let metas: RowMeta[] = [];
-    let chars = 0;
-    const flush = async () => {
-      if (requests.length === 0) return;
-      const batchRequests = requests;
-      const batchMetas = metas;
-      requests = [];
-      metas = [];
-      chars = 0;
-      // Validated only now, so no more than three batches are held at once.
-      if (inFlight.length >= 2) await settleOldest();
-      const prepared = prepareMany(deps, batchRequests);
-      const batch = startCommit(deps, prepared, { after: inFlight.at(-1)?.batch ?? null, dryRun });
-      inFlight.push({ batch, metas: batchMetas });
-    };
-    const take = async (row: SheetRow) => {
-      const body = rowToBody(columns, row.values);
-      if (body === null) {
-        summary.emptyRows++;
-        return;
-      }
-      summary.rows++;
-      if (row.values.some((v) => v.includes('\ufffd'))) summary.undecodable++;
-      requests.push({
-        sourceId: options.sourceId,
-        body,
-        requestId: `import:${runId}:${row.number}`,
-        note: { import: { file: fileName, row: row.number } },
-      });
-      metas.push({ number: row.number, values: row.values });
-      for (const v of row.values) chars += v.length;
-      if (requests.length >= batchSize || chars >= MAX_BATCH_CHARS) await flush();
-    };
-
-    for (const row of after) await take(row);
     for (;;) {
-      const next = await iterator.next();
+      const next = await reader.next();
       if (next.done) break;
-      await take(next.value);
+      const message = next.value;
+      if (message.type !== 'batch') continue;
+      summary.emptyRows += message.emptyRows;
+      summary.undecodable += message.undecodable;
+      summary.rows += message.rows.length;
+      bytesRead = message.bytesRead;
+      if (message.rows.length === 0) continue;
+      if (inFlight.length >= 2) await settleOldest();
+      const prepared = scoreChecked(deps, message.rows);
+      const batch = startCommit(deps, prepared, { after: inFlight.at(-1)?.batch ?? null, dryRun });
+      inFlight.push({ batch, rows: message.rows });
     }
-    await flush();
     while (inFlight.length > 0) await settleOldest();
     await rejects.close();
 
@@ -205,36 +188,21 @@ export async function importLeads(intakeDeps: IntakeDeps, options: ImportOptions
     progress.finish();
     throw error;
   } finally {
-    sheet.close();
+    await reader.return(undefined);
   }
 }
 
-function isEmpty(row: SheetRow): boolean {
-  return row.values.every((v) => v.trim() === '');
-}
-
-/**
- * The header is the first row (of the first few non-empty ones) naming a known field or a mapped
- * column; without one, the first non-empty row. Returns how many rows sat above it and the rows
- * already read below it.
- */
-async function findHeader(
-  iterator: AsyncIterator<SheetRow>,
-  mapping: ColumnMapping | undefined,
-): Promise<{ header: SheetRow; before: number; after: SheetRow[] }> {
-  const seen: SheetRow[] = [];
-  while (seen.length < HEADER_SEARCH_ROWS) {
-    const next = await iterator.next();
-    if (next.done) break;
-    if (isEmpty(next.value)) continue;
-    seen.push(next.value);
-    if (looksLikeHeader(next.value.values, mapping)) {
-      return { header: next.value, before: seen.length - 1, after: [] };
+/** Checked rows as `prepareMany` would have prepared them: scored by the import's clock, now. */
+function scoreChecked(deps: Pick<IntakeDeps, 'org' | 'clock'>, rows: CheckedRow[]): PreparedSubmission[] {
+  const now = deps.clock.now();
+  return rows.map((row): PreparedSubmission => {
+    if (!row.ok) {
+      return { ok: false, request: row.request, code: row.code, message: row.message, issues: row.issues };
     }
-  }
-  const [header, ...after] = seen;
-  if (!header) throw new SheetError('文件中没有数据（找不到表头行）');
-  return { header, before: 0, after };
+    const { request, lead, warnings, keys } = row;
+    const fit = scoreSubmission(lead, request.sourceId, deps.org.scoring, now);
+    return { ok: true, request, lead, warnings, keys, fit };
+  });
 }
 
 function defaultRejectsPath(file: string, now: Date, timeZone: string): string {
