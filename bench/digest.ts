@@ -599,7 +599,9 @@ function render(r: {
       `Written with multi-row INSERTs (2,000 leads / 5,000 events a statement, 2 in flight per table) in ` +
       `**${fmtMs(g.writeMs / 1000)} s = ${fmtInt(writeRate)} rows/s**, the ${g.indexesRebuilt} secondary indexes dropped for the load ` +
       `and built after it in ${fmtMs(g.indexMs / 1000)} s (checked equal to the migrated ones), ` +
-      `the report rollups filled in by their migration's backfill in ${g.rollupMs === undefined ? 'n/a' : fmtMs(g.rollupMs / 1000)} s, ` +
+      (g.rollupMs === undefined
+        ? ''
+        : `the report rollups filled in by their migration's backfill in ${fmtMs(g.rollupMs / 1000)} s, `) +
       `ANALYZE ${fmtMs(g.analyzeMs / 1000)} s: ` +
       `${fmtMs(totalSeconds)} s in all, ${fmtInt((g.leads + g.events) / totalSeconds)} rows/s.`,
     '',
