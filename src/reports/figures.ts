@@ -10,8 +10,9 @@ import type { Figures, FunnelStage, ReportPeriod } from './figures-types';
 
 /**
  * The figures of a digest or a report (figures-types.ts has the definitions). Each part is a few
- * aggregate queries bounded by the period: the cohort through `leads_team_created_idx`, period events
- * through `lead_events_type_created_idx`, closings through `leads_stage_closed_idx`. Independent
+ * aggregate queries bounded by the period, on the report rollups the timeline keeps
+ * (src/leads/timeline-rollups.ts): the cohort through `leads_team_created_idx`, period events through
+ * `report_events`, closings through `leads_team_stage_closed_idx`, each from the index alone. Independent
  * queries run side by side on the pool. The reports API asks for one part at a time, so a report
  * costs only its own queries; the digest asks for all of them.
  */
