@@ -99,8 +99,11 @@ export function insertSql(table: MySqlTable, rows: Record<string, unknown>[], su
 }
 
 export async function runBatch(pool: mysql.Pool, statements: Statement[]): Promise<void> {
-  // timezone 'Z': Dates are written as UTC, as the main pool does.
-  const body = statements.map((s) => mysql.format(s.sql, s.params as never[], false, 'Z')).join(';\n');
+  // timezone 'Z': Dates are written as UTC, as the main pool does. Statements without parameters
+  // (insertSql) are final text: not scanned for placeholders again.
+  const body = statements
+    .map((s) => (s.params.length === 0 ? s.sql : mysql.format(s.sql, s.params as never[], false, 'Z')))
+    .join(';\n');
   const connection = await pool.getConnection();
   try {
     await connection.query(`START TRANSACTION;\n${body};\nCOMMIT`);

@@ -1,10 +1,12 @@
 import { and, eq, inArray, or } from 'drizzle-orm';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
-import { insertSql, runReadThenBatch, type Statement } from '../db/batch';
-import { idempotencyKeys } from '../db/schema';
+import { privacyOf } from '../config/sections/privacy';
+import { insertSql, runBatch, runReadThenBatch, type Statement } from '../db/batch';
+import { idempotencyKeys, leadEvents, leadIdentities, leads } from '../db/schema';
 import { ER_DUP_ENTRY, ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT, mysqlErrno } from '../db/transaction';
 import { describeError } from '../lib/error-text';
 import type { FieldIssue } from '../lib/errors';
+import { scheduleTimersStatement, type TimerSpec } from '../timers/schedule';
 import {
   type IntakeBody,
   type IntakeDeps,
@@ -14,8 +16,15 @@ import {
   idempotencyRow,
   intakePrepared,
 } from './intake';
-import { type ManyOutcome, type PreparedSubmission, planBatch } from './intake-many-plan';
-import { identityKeys, scoreSubmission } from './intake-records';
+import { keyOf, type ManyOutcome, type PreparedSubmission, planBatch } from './intake-many-plan';
+import {
+  type IdentityKey,
+  identityKeys,
+  type NewLeadRow,
+  newLeadRecords,
+  scoreSubmission,
+} from './intake-records';
+import { eventRows, type LeadEvent } from './timeline';
 import type { NormalisedLead } from './types';
 
 /**
@@ -29,10 +38,14 @@ import type { NormalisedLead } from './types';
  * go, up to `maxBatch` at a time, as soon as one finishes. At low load every request is alone and
  * pays nothing; under load batches grow by themselves.
  *
- * A batch is planned as `leadrelay import` plans one (intake-many-plan.ts): in order, as if its
- * submissions had arrived one after another, so two submissions of one person in one batch give one
- * 201 and one 200 with the same id; the keys, rows, events, `lead.assign` timers and retention dates
- * are the one-lead path's. Idempotency-Keys are decided in the same transaction: a stored answer is
+ * A batch of people not seen before is written as `intakeLead` writes one lead, optimistically, in
+ * one round trip (the same rows as multi-row INSERTs); if a key is taken (the person is known, an
+ * Idempotency-Key was used) the primary keys refuse it, it rolls back and is planned. Batches with
+ * one person twice, or following a batch that met known people, are planned straight away, as
+ * `leadrelay import` plans one (intake-many-plan.ts): in order, as if its submissions had arrived
+ * one after another, so two submissions of one person in one batch give one 201 and one 200 with
+ * the same id; the keys, rows, events, `lead.assign` timers and retention dates are the one-lead
+ * path's (intake-records.ts). Idempotency-Keys are decided in the same transaction: a stored answer is
  * replayed, a key used with another body is a 409, a key repeated within the batch answers as the
  * first submission did. A racing writer (another instance, a batch in parallel) is caught by the
  * primary keys and the batch is planned again; if it still fails, or fails otherwise, every
@@ -55,6 +68,8 @@ export interface IntakeCoalescerCounters {
   batches: number;
   /** Submissions written in those. */
   batched: number;
+  /** Of those batches, the ones planned on what the database holds (the others were all new). */
+  planned: number;
   /** Submissions written alone (found a writer free, or the batch failed). */
   alone: number;
   /** Batches that failed and were run one submission at a time. */
@@ -79,6 +94,19 @@ interface Waiting {
   reject(error: unknown): void;
   /** The lead id reserved for it by an attempt that rolled back: the next attempt uses it again. */
   leadId?: number;
+  /** Its dedupe keys (`identityKeys`), worked out once. */
+  keys?: IdentityKey[];
+}
+
+/** What one coalescer remembers between batches. */
+interface CoalescerState {
+  counters: IntakeCoalescerCounters;
+  /**
+   * The last batch met people already known (merges, replayed keys): the next one reads before it
+   * writes. Otherwise a batch is first written as all new, in one round trip, as `intakeLead` writes
+   * one lead; a key that turns out taken rolls it back and it is planned.
+   */
+  expectKnown: boolean;
 }
 
 type Answer = { ok: true; outcome: IntakeOutcome } | { ok: false; error: unknown };
@@ -93,7 +121,8 @@ export function createIntakeCoalescer(
   const { maxBatch, maxConcurrent } = { ...DEFAULT_COALESCER_OPTIONS, ...options };
   if (!(maxBatch >= 1 && maxConcurrent >= 1))
     throw new Error('intake coalescer needs maxBatch, maxConcurrent ≥ 1');
-  const counters: IntakeCoalescerCounters = { batches: 0, batched: 0, alone: 0, fallbacks: 0 };
+  const counters: IntakeCoalescerCounters = { batches: 0, batched: 0, planned: 0, alone: 0, fallbacks: 0 };
+  const state: CoalescerState = { counters, expectKnown: false };
   const queue: Waiting[] = [];
   let writing = 0;
   let scheduled = false;
@@ -104,7 +133,7 @@ export function createIntakeCoalescer(
     while (writing < maxConcurrent && queue.length > 0) {
       const batch = queue.splice(0, maxBatch);
       writing++;
-      void writeBatch(deps, batch, counters).finally(() => {
+      void writeBatch(deps, batch, state).finally(() => {
         writing--;
         if (queue.length > 0) schedule();
         else if (writing === 0) {
@@ -139,11 +168,8 @@ export function createIntakeCoalescer(
 }
 
 /** Writes one batch and settles each submission of it; never rejects. */
-async function writeBatch(
-  deps: IntakeDeps,
-  batch: Waiting[],
-  counters: IntakeCoalescerCounters,
-): Promise<void> {
+async function writeBatch(deps: IntakeDeps, batch: Waiting[], state: CoalescerState): Promise<void> {
+  const { counters } = state;
   if (batch.length === 1) {
     counters.alone++;
     await writeAlone(deps, batch[0]!);
@@ -151,7 +177,7 @@ async function writeBatch(
   }
   let answers: Answer[];
   try {
-    answers = await commitBatch(deps, batch);
+    answers = await commitBatch(deps, batch, state);
   } catch (error) {
     // Whatever failed (a value the database refuses, a key the plan cannot see as taken, a lost
     // connection), each submission now meets it alone: the others still get in.
@@ -181,15 +207,99 @@ async function writeAlone(deps: IntakeDeps, waiting: Waiting): Promise<void> {
   }
 }
 
-/** One transaction for the batch, planned again when a unique key or a deadlock refused it. */
-async function commitBatch(deps: IntakeDeps, batch: Waiting[]): Promise<Answer[]> {
+const keysOf = (waiting: Waiting): IdentityKey[] =>
+  (waiting.keys ??= identityKeys(waiting.prepared.lead, waiting.request.sourceId));
+
+/**
+ * One transaction for the batch: written as all new when nothing says otherwise, else (or when a
+ * key refused that) planned, and planned again when a unique key or a deadlock refused the plan.
+ */
+async function commitBatch(deps: IntakeDeps, batch: Waiting[], state: CoalescerState): Promise<Answer[]> {
+  if (!state.expectKnown && !sharesKeys(batch)) {
+    try {
+      return await commitAllNew(deps, batch);
+    } catch (error) {
+      if (!RETRYABLE.has(mysqlErrno(error) ?? -1)) throw error;
+    }
+  }
   for (let attempt = 1; ; attempt++) {
     try {
-      return await runReadThenBatch(deps.batchPool, (db) => planCoalesced(db, deps, batch));
+      const answers = await runReadThenBatch(deps.batchPool, (db) => planCoalesced(db, deps, batch));
+      state.counters.planned++;
+      state.expectKnown = answers.some((a) => !a.ok || a.outcome.status !== 201 || a.outcome.replayed);
+      return answers;
     } catch (error) {
       if (!RETRYABLE.has(mysqlErrno(error) ?? -1) || attempt >= MAX_ATTEMPTS) throw error;
     }
   }
+}
+
+/** Two submissions of the batch name the same person or the same Idempotency-Key. */
+function sharesKeys(batch: Waiting[]): boolean {
+  const seen = new Set<string>();
+  for (const waiting of batch) {
+    const { idempotency, sourceId } = waiting.request;
+    const names = keysOf(waiting).map(keyOf);
+    if (idempotency) names.push(`idempotency\u0000${claimKey(sourceId, idempotency.key)}`);
+    for (const name of names) {
+      if (seen.has(name)) return true;
+      seen.add(name);
+    }
+  }
+  return false;
+}
+
+/**
+ * Every submission a new lead, in one round trip: the rows `intakeLead` writes for one lead, as
+ * multi-row INSERTs. Identities and Idempotency-Keys go first, so a person or a key already known
+ * fails the batch (ER_DUP_ENTRY) before the larger rows are written.
+ */
+async function commitAllNew(deps: IntakeDeps, batch: Waiting[]): Promise<Answer[]> {
+  const now = deps.clock.now();
+  const retentionDays = privacyOf(deps.org).retentionDays;
+  const rows: NewLeadRow[] = [];
+  const identities: ReturnType<typeof newLeadRecords>['identities'] = [];
+  const events: LeadEvent[] = [];
+  const timers: TimerSpec[] = [];
+  const idempotencyRows: ReturnType<typeof idempotencyRow>[] = [];
+  const answers: Answer[] = [];
+  for (const waiting of batch) {
+    const { request, prepared } = waiting;
+    const fit = scoreSubmission(prepared.lead, request.sourceId, deps.org.scoring, now);
+    waiting.leadId ??= await deps.leadIds.next();
+    const records = newLeadRecords({
+      leadId: waiting.leadId,
+      lead: prepared.lead,
+      keys: keysOf(waiting),
+      fit,
+      sourceId: request.sourceId,
+      now,
+      retentionDays,
+    });
+    rows.push(records.row);
+    identities.push(...records.identities);
+    events.push(...records.events);
+    timers.push(records.timer);
+    const { answer } = outcomeOf({
+      status: 'created',
+      id: waiting.leadId,
+      score: fit.score,
+      grade: fit.grade,
+      warnings: prepared.warnings,
+    });
+    if (request.idempotency) idempotencyRows.push(idempotencyRow(request, answer, now));
+    answers.push({ ok: true, outcome: answer });
+  }
+  const statements: Statement[] = [insertSql(leadIdentities, identities)];
+  if (idempotencyRows.length > 0) statements.push(insertSql(idempotencyKeys, idempotencyRows));
+  statements.push(
+    insertSql(leads, rows),
+    insertSql(leadEvents, eventRows(events, now)),
+    // The intake route wakes the timer worker once this commits.
+    scheduleTimersStatement(timers),
+  );
+  await runBatch(deps.batchPool, statements);
+  return answers;
 }
 
 /** An earlier answer for an Idempotency-Key: stored, or that of a submission earlier in the batch. */
@@ -262,7 +372,7 @@ async function planCoalesced(
         request: { sourceId: request.sourceId, body: request.body },
         lead: p.lead,
         warnings: p.warnings,
-        keys: identityKeys(p.lead, request.sourceId),
+        keys: keysOf(batch[i]!),
         fit: scoreSubmission(p.lead, request.sourceId, deps.org.scoring, now),
       };
     });

@@ -135,6 +135,58 @@ describe('intake coalescer: submissions sharing a transaction', () => {
     expect(Number(timers[0]!.n)).toBe(7);
   });
 
+  it('writes a batch of new people as the one-lead path writes each, in one round trip', async () => {
+    // Whatever the batches before left behind, a batch that met no known person ends planning.
+    await submitTogether([{ body: { phone: uniquePhone() } }, { body: { phone: uniquePhone() } }]);
+    const before = { ...coalescer.counters };
+    const alone = await post({ phone: uniquePhone(), name: '单独', budget: '很多', tags: ['官网'] });
+    const phones = Array.from({ length: 5 }, () => uniquePhone());
+    const results = fulfilled(
+      await submitTogether(
+        phones.map((phone) => ({ body: { phone, name: '一批', budget: '很多', tags: ['官网'] } })),
+      ),
+    );
+    expect(coalescer.counters.batches).toBe(before.batches + 1);
+    expect(coalescer.counters.planned).toBe(before.planned);
+    for (const r of results) {
+      expect(r).toEqual({ status: 201, body: { ...alone.body, id: expect.any(Number) }, replayed: false });
+    }
+    const comparable = async (id: number) => {
+      const [row] = await app.database.db.select().from(leads).where(eq(leads.id, id));
+      const { id: _id, phone: _phone, name: _name, ...rest } = row!;
+      const [[timer]] = (await app.database.db.execute(
+        sql`SELECT kind, status, due_at <= NOW(3) AS due FROM timers WHERE effect_key = ${`lead:${id}:assign`}`,
+      )) as unknown as [[{ kind: string; status: string; due: number }]];
+      const [identities] = (await app.database.db.execute(
+        sql`SELECT kind FROM lead_identities WHERE lead_id = ${id} ORDER BY kind`,
+      )) as unknown as [{ kind: string }[]];
+      return { rest, timer, identities, timeline: await timelineTypes(id) };
+    };
+    const expected = await comparable(alone.body.id);
+    expect(expected.timer).toEqual({ kind: 'lead.assign', status: 'pending', due: 1 });
+    expect(expected.rest.retainUntil).not.toBeNull();
+    for (const r of results) expect(await comparable(r.body.id)).toEqual(expected);
+  });
+
+  it('plans a batch of new people again when one of them turns out to be known', async () => {
+    const known = uniquePhone();
+    const first = await post({ phone: known, name: '老客户' });
+    await submitTogether([{ body: { phone: uniquePhone() } }, { body: { phone: uniquePhone() } }]);
+    const before = { ...coalescer.counters };
+    const results = fulfilled(
+      await submitTogether([
+        { body: { phone: uniquePhone() } },
+        { body: { phone: known, email: 'known.again@corp.cn' } },
+        { body: { phone: uniquePhone() } },
+      ]),
+    );
+    expect(coalescer.counters.batches).toBe(before.batches + 1);
+    expect(coalescer.counters.planned).toBe(before.planned + 1);
+    expect(results.map((r) => r.status)).toEqual([201, 200, 201]);
+    expect(results[1]!.body).toEqual({ id: first.body.id, status: 'merged' });
+    expect(await leadCount(known)).toBe(1);
+  });
+
   it('gives concurrent HTTP submissions of one person one lead: one 201, the rest 200 with its id', async () => {
     const phone = uniquePhone();
     const before = coalescer.counters.batched;
