@@ -24,8 +24,11 @@ interface LeadResponseRow {
   claimer: string | null;
   claim_at: string | Date | null;
   offer_at: string | Date | null;
+  /** From the offer the first claim answered (or the creation) to the claim, ms. */
+  claim_wait_ms: number | string | null;
   responder: string | null;
-  response_at: string | Date | null;
+  /** From the creation to the first member follow-up, ms. */
+  response_ms: number | string | null;
 }
 
 /**
@@ -61,19 +64,21 @@ export async function computeResponses(
   let claimed = 0;
   let claimedWithinSla = 0;
   for (const row of rows) {
-    const createdAt = parseDbTime(row.created_at);
     if (row.first_assignee) tally(row.first_assignee).assigned++;
-    if (row.claimer && row.claim_at) {
+    const claimAt = row.claim_at;
+    if (row.claimer && claimAt) {
       claimed++;
-      const offeredAt = row.offer_at ? parseDbTime(row.offer_at) : createdAt;
-      if (withinSla(row.grade, row.team_id, offeredAt, parseDbTime(row.claim_at))) {
+      const claim = {
+        waitMs: num(row.claim_wait_ms),
+        offeredAt: () => parseDbTime(row.offer_at ?? row.created_at),
+        claimedAt: () => parseDbTime(claimAt),
+      };
+      if (withinSla(row.grade, row.team_id, claim)) {
         claimedWithinSla++;
         tally(row.claimer).claimedWithinSla++;
       }
     }
-    if (row.responder && row.response_at) {
-      tally(row.responder).responses.push(parseDbTime(row.response_at).getTime() - createdAt.getTime());
-    }
+    if (row.responder && row.response_ms !== null) tally(row.responder).responses.push(num(row.response_ms));
   }
   return {
     claimed,
@@ -93,7 +98,10 @@ function leadResponses(db: Db, scope: FigureScope): Promise<LeadResponseRow[]> {
     sql`
       SELECT l.grade, l.team_id, l.created_at, l.first_assignee_id AS first_assignee,
         l.first_claimed_by AS claimer, l.first_claimed_at AS claim_at, l.first_claim_offered_at AS offer_at,
-        l.first_response_by AS responder, l.first_response_at AS response_at
+        TIMESTAMPDIFF(MICROSECOND, COALESCE(l.first_claim_offered_at, l.created_at), l.first_claimed_at) DIV 1000
+          AS claim_wait_ms,
+        l.first_response_by AS responder,
+        TIMESTAMPDIFF(MICROSECOND, l.created_at, l.first_response_at) DIV 1000 AS response_ms
       FROM leads l
       WHERE ${cohortWhere(scope)}
         AND (l.first_assignee_id IS NOT NULL OR l.first_claimed_by IS NOT NULL OR l.first_response_by IS NOT NULL)`,
@@ -146,13 +154,16 @@ function claimWindowCheck(org: OrgConfig) {
     }
     return window;
   };
-  return (grade: string, teamId: string | null, offeredAt: Date, claimedAt: Date): boolean => {
+  // Wall time is the wait the query measured (times in ms, exact); only a calendar needs the instants.
+  return (
+    grade: string,
+    teamId: string | null,
+    claim: { waitMs: number; offeredAt: () => Date; claimedAt: () => Date },
+  ): boolean => {
     const { windowMs, business } = windowOf(grade);
     const calendar = business ? calendarOf(teamId) : undefined;
-    const deadline = calendar
-      ? calendar.addBusinessTime(offeredAt, windowMs)
-      : new Date(offeredAt.getTime() + windowMs);
-    return claimedAt.getTime() <= deadline.getTime();
+    if (!calendar) return claim.waitMs <= windowMs;
+    return claim.claimedAt().getTime() <= calendar.addBusinessTime(claim.offeredAt(), windowMs).getTime();
   };
 }
 
