@@ -163,7 +163,11 @@ export function normalisePhone(raw: string): NormaliseResult {
     return { ok: false, message: `手机号 "${shown}" 不是有效的中国大陆手机号` };
   }
   const chinese = parsed.countryCallingCode === '86';
-  if (!parsed.isValid()) {
+  // A number with a type is valid (libphonenumber's isValid is "has a type" with the max metadata,
+  // and getType first checks the national pattern isValid falls back to), so isValid, which matches
+  // the same large patterns again, is asked only when there is no type.
+  const type = parsed.getType();
+  if (type === undefined && !parsed.isValid()) {
     return {
       ok: false,
       message: chinese
@@ -171,7 +175,6 @@ export function normalisePhone(raw: string): NormaliseResult {
         : `手机号 "${shown}" 不是有效的手机号（国家/地区代码 +${parsed.countryCallingCode}）`,
     };
   }
-  const type = parsed.getType();
   if (type !== undefined && MOBILE_TYPES.has(type)) return { ok: true, value: parsed.number };
   const region = chinese ? '' : `（国家/地区代码 +${parsed.countryCallingCode}）`;
   if (type === 'FIXED_LINE') {
