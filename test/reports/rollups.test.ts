@@ -52,10 +52,12 @@ async function rollups(pool: mysql.Pool) {
   return {
     leads: leads.map((row) => ({ ...row })),
     claimers: claimers.map((row) => ({ ...row })),
-    events: events.map((row) => ({
-      ...row,
-      stay_micros: row.stay_micros === null ? null : Number(row.stay_micros),
-    })),
+    events: events.map(
+      (row): Record<string, unknown> => ({
+        ...row,
+        stay_micros: row.stay_micros === null ? null : Number(row.stay_micros),
+      }),
+    ),
   };
 }
 
