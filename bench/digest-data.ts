@@ -4,6 +4,7 @@ import path from 'node:path';
 import type mysql from 'mysql2/promise';
 import { loadOrgConfig } from '../src/config/load-org-config';
 import { MIGRATIONS_FOLDER } from '../src/db/migrate';
+import { mulberry32 } from '../src/lib/seeded-random';
 
 /**
  * The data of `npm run bench -- digest`: a generated org (teams of uneven size, sources in several
@@ -204,17 +205,6 @@ export function writeDigestOrg(leads: number): BenchOrg {
 
 // ---------------------------------------------------------------------------------------------------
 // Random numbers (seeded: every run generates the same data for the same size and `now`)
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 class Rng {
   private readonly next: () => number;

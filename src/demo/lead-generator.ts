@@ -1,3 +1,5 @@
+import { mulberry32 } from '../lib/seeded-random';
+
 /**
  * Realistic Chinese leads for the demo, shaped by where they come from: a Baidu ad brings a search
  * keyword and a campaign, the website form a job title, company size and purchase timeline, Douyin
@@ -7,16 +9,7 @@
  */
 
 /** A small seeded PRNG (mulberry32): the demo is reproducible with DEMO_SEED. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const createRandom: (seed: number) => () => number = mulberry32;
 
 export type Random = () => number;
 
