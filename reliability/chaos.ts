@@ -29,6 +29,7 @@ import { loadOrgConfig } from '../src/config/load-org-config';
 import { createDatabase } from '../src/db/client';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { createApiKey } from '../src/sources/api-keys';
+import { envNumber } from './lib/announce';
 import { type Backend, startBalancer } from './lib/balancer';
 import { type Books, checkBooks } from './lib/books';
 import { ManagedChild } from './lib/child';
@@ -52,13 +53,6 @@ const TIMER_LEASE_MS = 5000;
 const QUIET_MS = 10_000;
 const DRAIN_TIMEOUT_MS = 300_000;
 
-const num = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value)) throw new Error(`${name} must be a number`);
-  return value;
-};
-
 const log = (message: string) =>
   process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
@@ -72,10 +66,10 @@ async function cleanup(): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const durationMs = num('CHAOS_DURATION', 600) * 1000;
-  const seed = num('CHAOS_SEED', randomBytes(4).readUInt32BE());
-  const leadRate = num('CHAOS_LEAD_RATE', 1);
-  const skewMs = num('CHAOS_SKEW_MS', 90_000);
+  const durationMs = envNumber('CHAOS_DURATION', 600) * 1000;
+  const seed = envNumber('CHAOS_SEED', randomBytes(4).readUInt32BE());
+  const leadRate = envNumber('CHAOS_LEAD_RATE', 1);
+  const skewMs = envNumber('CHAOS_SKEW_MS', 90_000);
   const random = createRandom(seed);
   log(`seed ${seed}, ${durationMs / 1000} s of traffic and faults, ${leadRate} new leads/s`);
 

@@ -45,6 +45,7 @@ import { benchWecomCredentials, CALLBACK_PATH, CallbackFactory, wecomServerEnv }
 import { createDatabase } from '../src/db/client';
 import { ensureDatabase, runMigrations } from '../src/db/migrate';
 import { createApiKey } from '../src/sources/api-keys';
+import { envNumber } from './lib/announce';
 import { buildAsDeployed, deployedNodeOptions } from './lib/build';
 import { ManagedChild } from './lib/child';
 import { startGuard } from './lib/guard';
@@ -64,12 +65,6 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const CUT_SLACK_MS = 4_000;
 const HANG_MS = 10_000;
 
-const num = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value)) throw new Error(`${name} must be a number`);
-  return value;
-};
 const log = (message: string) =>
   process.stderr.write(`[load ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const fmt = (ms: number) => (ms >= 10 ? ms.toFixed(0) : ms.toFixed(1));
@@ -160,13 +155,13 @@ function pacedFigures<T>(
 }
 
 async function main(): Promise<number> {
-  const durationS = num('LOAD_DURATION', 300);
-  const rate = num('LOAD_RATE', 300);
-  const callbackRate = num('LOAD_CALLBACK_RATE', 20);
-  const warmupS = num('LOAD_WARMUP', 15);
-  const saturationS = num('LOAD_SATURATION_SECONDS', 20);
-  const saturationConnections = num('LOAD_SATURATION_CONNECTIONS', 400);
-  const slopeMax = num('LOAD_RSS_SLOPE_MAX', 5);
+  const durationS = envNumber('LOAD_DURATION', 300);
+  const rate = envNumber('LOAD_RATE', 300);
+  const callbackRate = envNumber('LOAD_CALLBACK_RATE', 20);
+  const warmupS = envNumber('LOAD_WARMUP', 15);
+  const saturationS = envNumber('LOAD_SATURATION_SECONDS', 20);
+  const saturationConnections = envNumber('LOAD_SATURATION_CONNECTIONS', 400);
+  const slopeMax = envNumber('LOAD_RSS_SLOPE_MAX', 5);
   const failures: string[] = [];
 
   const base = mkdtempSync(path.join(os.tmpdir(), 'leadrelay-load-'));

@@ -90,8 +90,12 @@ function readUrl(child: ChildProcess, exited: Promise<number | null>): Promise<s
  * gracefully on SIGTERM, SIGINT or when the parent closes stdin (the parent died), and exit normally
  * so that `--cpu-prof` writes its profile.
  */
-export function serveAsChild(running: { url: string; stop(): Promise<void> }): void {
-  process.stdout.write(`${JSON.stringify({ [URL_KEY]: running.url, pid: process.pid })}\n`);
+export function serveAsChild(
+  running: { url: string; stop(): Promise<void> },
+  /** The key the parent looks for (reliability/lib/child.ts has its own). */
+  key: string = URL_KEY,
+): void {
+  process.stdout.write(`${JSON.stringify({ [key]: running.url, pid: process.pid })}\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -99,7 +103,7 @@ export function serveAsChild(running: { url: string; stop(): Promise<void> }): v
     running.stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error('bench server child: error while stopping:', error);
+        console.error('child: error while stopping:', error);
         process.exit(1);
       },
     );
